@@ -1,0 +1,45 @@
+# perflab — see README.md. `make` builds every tool into bin/.
+GO      ?= go
+BIN     := bin
+TOOLS   := plan fire histo plotrt
+SIMS    := arssim
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/perflab/perflab/lib/cli.Version=$(VERSION)
+
+.PHONY: all build test vet fmt-check bench demo fuzz clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./tools/,$(TOOLS)) $(addprefix ./sims/,$(SIMS))
+
+# make test: formatting, vet, unit and end-to-end tests (the e2e tests start the
+# real binaries on loopback ports), then a short fuzz run of every parser.
+test: build fmt-check vet
+	$(GO) test -count=1 -timeout 600s ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l lib tools sims); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./lib/rtlog
+	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME) ./lib/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzRequirement$$' -fuzztime $(FUZZTIME) ./lib/requirement
+	$(GO) test -run '^$$' -fuzz '^FuzzStats$$' -fuzztime $(FUZZTIME) ./lib/stats
+
+# make bench: our tools against their peers, side by side (installs the peers).
+bench: build
+	bash bench/run.sh
+
+# make demo: a short real experiment on loopback (simulator, load, statistics, plots).
+demo: build
+	bash pipelines/demo.sh
+
+clean:
+	rm -rf $(BIN) runs

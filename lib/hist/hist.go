@@ -1,0 +1,131 @@
+// Package hist wraps HdrHistogram for latencies recorded in microseconds and
+// defines the statistics record every perflab tool exchanges (docs/formats.md).
+package hist
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+const (
+	// Lowest and highest trackable latency in µs: 1 µs to 3 hours, because the
+	// production ARS model has nightly-backup requests of up to 2,799 s.
+	lowestUS  = 1
+	highestUS = 3 * 3600 * 1_000_000
+	sigDigits = 3
+)
+
+// H is a latency histogram in microseconds. The zero value is not usable; call New.
+type H struct{ h *hdr.Histogram }
+
+// New returns an empty histogram.
+func New() *H { return &H{hdr.New(lowestUS, highestUS, sigDigits)} }
+
+// Record adds one latency. Values beyond the range are clamped so nothing is lost.
+func (h *H) Record(d time.Duration) { h.RecordUS(d.Microseconds()) }
+
+// RecordUS adds one latency given in microseconds.
+func (h *H) RecordUS(us int64) {
+	if us < lowestUS {
+		us = lowestUS
+	} else if us > highestUS {
+		us = highestUS
+	}
+	_ = h.h.RecordValue(us) // cannot fail after clamping
+}
+
+// Merge adds every value of o to h.
+func (h *H) Merge(o *H) {
+	if o != nil {
+		h.h.Merge(o.h)
+	}
+}
+
+// Reset empties the histogram, keeping its memory.
+func (h *H) Reset() { h.h.Reset() }
+
+// Count is the number of recorded values.
+func (h *H) Count() int64 { return h.h.TotalCount() }
+
+// Quantile returns the value at quantile q in [0,1] (not percent, unlike the
+// underlying library) in microseconds.
+func (h *H) Quantile(q float64) int64 {
+	if h.h.TotalCount() == 0 {
+		return 0
+	}
+	return h.h.ValueAtQuantile(q * 100)
+}
+
+// MinUS, MaxUS and MeanUS describe the recorded values in microseconds.
+func (h *H) MinUS() int64 {
+	if h.h.TotalCount() == 0 {
+		return 0
+	}
+	return h.h.Min()
+}
+
+// MaxUS is the largest recorded value (at the histogram's precision).
+func (h *H) MaxUS() int64 {
+	if h.h.TotalCount() == 0 {
+		return 0
+	}
+	return h.h.Max()
+}
+
+// MeanUS is the mean of the recorded values.
+func (h *H) MeanUS() float64 { return h.h.Mean() }
+
+// CountAbove counts values strictly above us (at the histogram's precision).
+func (h *H) CountAbove(us int64) int64 {
+	var n int64
+	for _, b := range h.h.Distribution() {
+		if b.From > us {
+			n += b.Count
+		}
+	}
+	return n
+}
+
+// Encode returns the compressed base64 text form of the histogram, which
+// merges exactly after decoding.
+func (h *H) Encode() (string, error) {
+	b, err := h.h.Encode(hdr.V2CompressedEncodingCookieBase)
+	return string(b), err
+}
+
+// Decode parses the text form written by Encode.
+func Decode(s string) (*H, error) {
+	hh, err := hdr.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("bad encoded histogram: %w", err)
+	}
+	if hh.HighestTrackableValue() != highestUS || hh.SignificantFigures() != sigDigits {
+		// Normalise foreign ranges so merges never drop values.
+		n := New()
+		n.h.Merge(hh)
+		return n, nil
+	}
+	return &H{hh}, nil
+}
+
+// PercentilesPrint writes the standard .hgrm percentile distribution in milliseconds.
+func (h *H) PercentilesPrint(w interface{ Write([]byte) (int, error) }) error {
+	_, err := h.h.PercentilesPrint(w, 5, 1000)
+	return err
+}
+
+// Bars returns the non-empty buckets as (upper bound µs, count) pairs, for plotting.
+func (h *H) Bars() (upperUS []int64, counts []int64) {
+	for _, b := range h.h.Distribution() {
+		if b.Count > 0 {
+			upperUS = append(upperUS, b.To)
+			counts = append(counts, b.Count)
+		}
+	}
+	return
+}
+
+func ms(us int64) float64 { return math.Round(float64(us)) / 1000 }

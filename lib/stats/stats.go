@@ -1,0 +1,317 @@
+// Package stats turns response-time streams (Locust logs, sample records,
+// statistics records) into interval and summary statistics: histo's engine.
+package stats
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/rtlog"
+)
+
+// Options configure Run.
+type Options struct {
+	Interval    time.Duration    // length of an interval record (0: no interval records)
+	Exceed      []hist.Threshold // count responses above these
+	Loc         *time.Location   // zone of Locust timestamps (default: local)
+	NoHist      bool             // leave the encoded histogram out of interval records
+	Warn        io.Writer        // warnings about malformed lines
+	MaxWarnings int              // warnings printed at most (the rest are counted)
+}
+
+// Input is one named stream.
+type Input struct {
+	Name string
+	R    io.Reader
+}
+
+// item is one thing read from an input: a sample or a statistics record.
+type item struct {
+	t      time.Time
+	us     int64
+	failed bool
+	rec    *hist.Stats
+}
+
+// source reads items from one input, line by line.
+type source struct {
+	name   string
+	r      *bufio.Reader
+	p      rtlog.Parser
+	line   int
+	warn   func(name string, line int, err error)
+	cur    item
+	done   bool
+	ioErr  error
+	ctx    context.Context
+	checks int
+}
+
+// advance reads the next item into s.cur; false at the end.
+func (s *source) advance() bool {
+	for {
+		if s.checks++; s.checks&4095 == 0 && s.ctx.Err() != nil {
+			s.done = true
+			return false
+		}
+		b, err := s.r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// an over-long line: skip it whole
+			for err == bufio.ErrBufferFull {
+				_, err = s.r.ReadSlice('\n')
+			}
+			s.line++
+			continue
+		}
+		if len(b) == 0 && err != nil {
+			if err != io.EOF {
+				s.ioErr = err
+			}
+			s.done = true
+			return false
+		}
+		s.line++
+		b = bytes.TrimRight(b, "\r\n")
+		if len(b) == 0 {
+			continue
+		}
+		switch b[0] {
+		case '[':
+			e, perr := s.p.Parse(b)
+			if perr != nil {
+				s.warn(s.name, s.line, perr)
+				continue
+			}
+			if e.Kind == rtlog.Other {
+				continue
+			}
+			s.cur = item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}
+			return true
+		case '{':
+			if it, ok := s.decodeJSON(b); ok {
+				s.cur = it
+				return true
+			}
+		}
+	}
+}
+
+type typed struct {
+	Type string `json:"type"`
+}
+
+func (s *source) decodeJSON(b []byte) (item, bool) {
+	var t typed
+	if err := json.Unmarshal(b, &t); err != nil {
+		s.warn(s.name, s.line, fmt.Errorf("expected a JSON record: %v", err))
+		return item{}, false
+	}
+	switch t.Type {
+	case rtlog.TypeSample:
+		var smp rtlog.Sample
+		if err := json.Unmarshal(b, &smp); err != nil || smp.TS.IsZero() {
+			s.warn(s.name, s.line, fmt.Errorf("expected a sample record with ts and latency_us: %v", err))
+			return item{}, false
+		}
+		return item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}, true
+	case hist.TypeInterval:
+		var st hist.Stats
+		if err := json.Unmarshal(b, &st); err != nil || st.Start.IsZero() {
+			s.warn(s.name, s.line, fmt.Errorf("expected an interval record with start: %v", err))
+			return item{}, false
+		}
+		if _, err := hist.Decode(st.Hist); st.Count > 0 && err != nil {
+			s.warn(s.name, s.line, fmt.Errorf("interval record: %v", err))
+			return item{}, false
+		}
+		return item{t: st.Start, rec: &st}, true
+	}
+	// summary, verdict, step, event, plan records: derived or unrelated; skipped
+	return item{}, false
+}
+
+// merger yields items of several sources in time order (each source is
+// assumed to be in time order already, as a log is).
+type merger []*source
+
+func (m merger) Len() int           { return len(m) }
+func (m merger) Less(i, j int) bool { return m[i].cur.t.Before(m[j].cur.t) }
+func (m merger) Swap(i, j int)      { m[i], m[j] = m[j], m[i] }
+func (m *merger) Push(x any)        { *m = append(*m, x.(*source)) }
+func (m *merger) Pop() any          { old := *m; x := old[len(old)-1]; *m = old[:len(old)-1]; return x }
+
+// Result is what Run returns besides the records it wrote.
+type Result struct {
+	Summary hist.Stats
+	Total   *hist.Acc
+	Late    int64 // samples older than already written intervals (counted in the summary only)
+}
+
+// Run reads every input, writes interval records (if opts.Interval > 0) and a
+// summary record to out as JSON lines, and returns the summary. Several
+// inputs merge into one stream by time.
+func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Result, error) {
+	if opts.MaxWarnings == 0 {
+		opts.MaxWarnings = 20
+	}
+	w := bufio.NewWriterSize(out, 64*1024)
+	total := hist.NewAcc(opts.Exceed...)
+	warned := 0
+	warn := func(name string, line int, err error) {
+		total.Malformed++
+		if opts.Warn != nil {
+			if warned < opts.MaxWarnings {
+				fmt.Fprintf(opts.Warn, "histo: %s line %d: %v\n", name, line, err)
+			} else if warned == opts.MaxWarnings {
+				fmt.Fprintf(opts.Warn, "histo: further warnings suppressed (all are counted as \"malformed\" in the summary)\n")
+			}
+			warned++
+		}
+	}
+	var m merger
+	for _, in := range inputs {
+		s := &source{name: in.Name, r: bufio.NewReaderSize(in.R, 256*1024), warn: warn, ctx: ctx}
+		s.p.Loc = opts.Loc
+		if s.advance() {
+			m = append(m, s)
+		} else if s.ioErr != nil {
+			return nil, fmt.Errorf("%s: %v", in.Name, s.ioErr)
+		}
+	}
+	heap.Init(&m)
+	iv := newIntervals(opts, w)
+	res := &Result{Total: total}
+	var werr error
+	for len(m) > 0 {
+		s := m[0]
+		it := s.cur
+		if it.rec != nil {
+			if err := total.AddStats(it.rec); err != nil {
+				warn(s.name, s.line, err)
+			}
+		} else {
+			total.Add(it.t, it.us, it.failed)
+		}
+		if iv != nil {
+			if werr = iv.add(&it); werr != nil {
+				break
+			}
+		}
+		if s.advance() {
+			heap.Fix(&m, 0)
+		} else {
+			if s.ioErr != nil {
+				werr = fmt.Errorf("%s: %v", s.name, s.ioErr)
+				break
+			}
+			heap.Pop(&m)
+		}
+	}
+	if iv != nil {
+		iv.flushAll()
+		res.Late = iv.late
+	}
+	res.Summary = total.Stats(hist.TypeSummary, true)
+	if err := writeJSON(w, &res.Summary); err != nil && werr == nil {
+		werr = err
+	}
+	if err := w.Flush(); err != nil && werr == nil {
+		werr = err
+	}
+	return res, werr
+}
+
+func writeJSON(w *bufio.Writer, v any) error { return jsonl.Write(w, v) }
+
+// intervals keeps a small window of open intervals so slightly out-of-order
+// lines still land in their interval, and writes each one as it closes:
+// memory stays flat whatever the log's length.
+type intervals struct {
+	opts   Options
+	w      *bufio.Writer
+	open   map[int64]*hist.Acc
+	pool   []*hist.Acc
+	maxIdx int64
+	closed int64 // intervals below this index are written
+	window int64
+	late   int64
+	err    error
+	any    bool
+}
+
+func newIntervals(opts Options, w *bufio.Writer) *intervals {
+	if opts.Interval <= 0 {
+		return nil
+	}
+	win := int64(5*time.Second/opts.Interval) + 1
+	return &intervals{opts: opts, w: w, open: map[int64]*hist.Acc{}, window: win}
+}
+
+func (v *intervals) idx(t time.Time) int64 { return t.UnixNano() / int64(v.opts.Interval) }
+
+func (v *intervals) add(it *item) error {
+	i := v.idx(it.t)
+	if !v.any {
+		v.any, v.maxIdx, v.closed = true, i, i
+	}
+	if i < v.closed {
+		v.late++
+		return nil
+	}
+	if i > v.maxIdx {
+		v.maxIdx = i
+		for j := v.closed; j < v.maxIdx-v.window; j++ {
+			v.emit(j)
+		}
+		if v.closed < v.maxIdx-v.window {
+			v.closed = v.maxIdx - v.window
+		}
+	}
+	a := v.open[i]
+	if a == nil {
+		if n := len(v.pool); n > 0 {
+			a, v.pool = v.pool[n-1], v.pool[:n-1]
+		} else {
+			a = hist.NewAcc(v.opts.Exceed...)
+		}
+		v.open[i] = a
+	}
+	if it.rec != nil {
+		if err := a.AddStats(it.rec); err != nil {
+			return nil // already warned about when totalling
+		}
+	} else {
+		a.Add(it.t, it.us, it.failed)
+	}
+	return v.err
+}
+
+func (v *intervals) emit(i int64) {
+	a := v.open[i]
+	if a == nil {
+		return
+	}
+	delete(v.open, i)
+	a.Start = time.Unix(0, i*int64(v.opts.Interval)).In(a.End.Location())
+	a.End = a.Start.Add(v.opts.Interval)
+	st := a.Stats(hist.TypeInterval, !v.opts.NoHist)
+	if err := writeJSON(v.w, &st); err != nil && v.err == nil {
+		v.err = err
+	}
+	a.Reset()
+	v.pool = append(v.pool, a)
+}
+
+func (v *intervals) flushAll() {
+	for j := v.closed; j <= v.maxIdx && len(v.open) > 0; j++ {
+		v.emit(j)
+	}
+}

@@ -1,0 +1,107 @@
+// Package ars holds arssim's model of the Alarm Receiving Software
+// (domain.md §4): presets, processing-time models and fault management.
+package ars
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"time"
+)
+
+// LR is a linear-regression processing-time model read from JSON, so users
+// can plug in their own coefficients.
+type LR struct {
+	Name         string    `json:"name"`
+	Unit         string    `json:"unit"` // "s" (default) or "ms"
+	Intercept    float64   `json:"intercept"`
+	Features     []string  `json:"features"`
+	Coefficients []float64 `json:"coefficients"`
+	// Corrections is how many times the model is asked again after sleeping
+	// the prediction (PR3 having grown); 0 means: until it stops growing.
+	// Absent: 1, as in the later scripts.
+	Corrections *int `json:"corrections,omitempty"`
+	// Types maps command names (ID__fake_call) to the "type" feature; others are 0.
+	Types map[string]float64 `json:"types,omitempty"`
+}
+
+// Features understood in model files.
+var knownFeatures = map[string]bool{"pr1": true, "pr3": true, "type": true, "time_of_day_s": true, "weekday": true, "zero": true}
+
+// ParseLR decodes and checks a model file's contents.
+func ParseLR(b []byte, name string) (*LR, error) {
+	var m LR
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: expected a JSON linear model: %v", name, err)
+	}
+	if len(m.Features) != len(m.Coefficients) {
+		return nil, fmt.Errorf("%s: expected as many coefficients (%d) as features (%d)", name, len(m.Coefficients), len(m.Features))
+	}
+	for _, f := range m.Features {
+		if !knownFeatures[f] {
+			return nil, fmt.Errorf("%s: unknown feature %q (known: pr1, pr3, type, time_of_day_s, weekday, zero)", name, f)
+		}
+	}
+	if m.Unit != "" && m.Unit != "s" && m.Unit != "ms" {
+		return nil, fmt.Errorf("%s: unit must be \"s\" or \"ms\"", name)
+	}
+	return &m, nil
+}
+
+// LoadLR reads a model file from disk.
+func LoadLR(path string) (*LR, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLR(b, path)
+}
+
+// Features of one request at one moment.
+type Features struct {
+	PR1, PR3 float64 // requests in progress at arrival; requests finished while it ran
+	Type     float64
+	At       time.Time // for time_of_day_s and weekday
+}
+
+// Predict returns the model's processing time (never negative).
+func (m *LR) Predict(f Features) time.Duration {
+	y := m.Intercept
+	for i, name := range m.Features {
+		var x float64
+		switch name {
+		case "pr1":
+			x = f.PR1
+		case "pr3":
+			x = f.PR3
+		case "type":
+			x = f.Type
+		case "time_of_day_s":
+			h, mi, s := f.At.Clock()
+			x = float64(h*3600 + mi*60 + s)
+		case "weekday":
+			x = float64((int(f.At.Weekday()) + 6) % 7) // Monday = 0, as Python's weekday()
+		}
+		y += m.Coefficients[i] * x
+	}
+	unit := float64(time.Second)
+	if m.Unit == "ms" {
+		unit = float64(time.Millisecond)
+	}
+	if y <= 0 || math.IsNaN(y) {
+		return 0
+	}
+	return time.Duration(y * unit)
+}
+
+// MaxCorrections is the number of correction passes (see Corrections).
+func (m *LR) MaxCorrections() int {
+	if m.Corrections == nil {
+		return 1
+	}
+	if *m.Corrections <= 0 {
+		return 1000
+	}
+	return *m.Corrections
+}

@@ -1,0 +1,132 @@
+package ars
+
+import (
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Processor decides how long a request is processed and blocks for that long.
+// Implementations compute the delay exactly from the model and sleep until a
+// computed instant, so machine noise does not accumulate.
+type Processor interface {
+	// Process blocks for the request's simulated time and returns the model's
+	// processing time (without queueing).
+	Process(cmd string, arrival time.Time) time.Duration
+}
+
+func sleepUntil(t time.Time) {
+	if d := time.Until(t); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// None answers at once, for capacity checks of the load side.
+type None struct{}
+
+// Process returns at once.
+func (None) Process(string, time.Time) time.Duration { return 0 }
+
+// Minimal is the paper's model: one request at a time in arrival order
+// (a single FIFO server), each taking Service.
+type Minimal struct {
+	Service time.Duration
+	mu      sync.Mutex
+	free    time.Time // when the server finishes its current queue
+}
+
+// Process queues the request behind the ones before it.
+func (m *Minimal) Process(_ string, arrival time.Time) time.Duration {
+	m.mu.Lock()
+	start := arrival
+	if m.free.After(start) {
+		start = m.free
+	}
+	m.free = start.Add(m.Service)
+	done := m.free
+	m.mu.Unlock()
+	sleepUntil(done)
+	return m.Service
+}
+
+// Random draws a uniform time in [Low, High) and serialises equal command
+// names (one lock per name); different names run in parallel.
+type Random struct {
+	Low, High time.Duration
+	mu        sync.Mutex
+	rng       *rand.Rand
+	free      map[string]time.Time
+}
+
+// NewRandom returns the random model with a seeded generator.
+func NewRandom(low, high time.Duration, seed int64) *Random {
+	if high < low {
+		high = low
+	}
+	return &Random{Low: low, High: high, rng: rand.New(rand.NewPCG(uint64(seed), 11)), free: map[string]time.Time{}}
+}
+
+// Process queues the request behind earlier ones with the same command name.
+func (r *Random) Process(cmd string, arrival time.Time) time.Duration {
+	r.mu.Lock()
+	d := r.Low + time.Duration(r.rng.Float64()*float64(r.High-r.Low))
+	start := arrival
+	if f := r.free[cmd]; f.After(start) {
+		start = f
+	}
+	done := start.Add(d)
+	r.free[cmd] = done
+	r.mu.Unlock()
+	sleepUntil(done)
+	r.mu.Lock()
+	if r.free[cmd].Equal(done) {
+		delete(r.free, cmd) // nobody queued behind: keep the map small
+	}
+	r.mu.Unlock()
+	return d
+}
+
+// Regression predicts the processing time from PR1 (requests in progress at
+// arrival) and PR3 (requests finished while this one ran), sleeps the
+// prediction, then asks the model again with the grown PR3 and sleeps the
+// difference, up to the model's number of corrections.
+type Regression struct {
+	M     *LR
+	Scale float64
+	Max   time.Duration // cap on one request's time (the preset's max processing time), scaled; 0: none
+
+	inProgress atomic.Int64
+	finished   atomic.Int64
+}
+
+// Process runs the model for one request.
+func (r *Regression) Process(cmd string, arrival time.Time) time.Duration {
+	pr1 := r.inProgress.Add(1) - 1
+	defer r.inProgress.Add(-1)
+	fin0 := r.finished.Load()
+	f := Features{PR1: float64(pr1), Type: r.M.Types[cmd], At: arrival}
+	total := r.scaled(r.M.Predict(f))
+	sleepUntil(arrival.Add(total))
+	for i := 0; i < r.M.MaxCorrections(); i++ {
+		f.PR3 = float64(r.finished.Load() - fin0)
+		p := r.scaled(r.M.Predict(f))
+		if p <= total {
+			break
+		}
+		total = p
+		sleepUntil(arrival.Add(total))
+	}
+	r.finished.Add(1)
+	return total
+}
+
+func (r *Regression) scaled(d time.Duration) time.Duration {
+	if r.Scale > 0 {
+		d = time.Duration(float64(d) * r.Scale)
+	}
+	if r.Max > 0 && d > r.Max {
+		d = r.Max
+	}
+	return d
+}

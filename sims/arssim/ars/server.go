@@ -1,0 +1,319 @@
+package ars
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// ShippedModels names the model files in shipped (a folder of NAME.json),
+// usable as --model-file NAME.
+func ShippedModels(shipped fs.FS) []string {
+	es, _ := fs.ReadDir(shipped, ".")
+	var n []string
+	for _, e := range es {
+		n = append(n, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	return n
+}
+
+// OpenModel loads a model by shipped name (rast-2022) or from a file path.
+func OpenModel(shipped fs.FS, nameOrPath string) (*LR, error) {
+	if b, err := fs.ReadFile(shipped, nameOrPath+".json"); err == nil {
+		return ParseLR(b, nameOrPath)
+	}
+	return LoadLR(nameOrPath)
+}
+
+// Preset holds the two parameter sets of domain.md §4.
+type Preset struct {
+	Processing, MaxProcessing time.Duration
+	ModelFile                 string
+}
+
+// Presets: staging (the default) and production.
+var Presets = map[string]Preset{
+	"staging":    {Processing: 2 * time.Second, MaxProcessing: 10 * time.Second, ModelFile: "rast-2022"},
+	"production": {Processing: 6 * time.Second, MaxProcessing: 2799 * time.Second, ModelFile: "rast-2022"},
+}
+
+// Config is everything arssim can be told (see `arssim --help`).
+type Config struct {
+	Model         string // minimal, random, lr, none
+	Processing    time.Duration
+	MaxProcessing time.Duration
+	LR            *LR
+	Faults        Schedule
+	FaultParams   FaultParams
+	Seed          int64
+	MaxInflight   int
+	ControlToken  string
+	Log, Events   io.Writer // may be nil
+}
+
+// Server is the simulated ARS behind a fasthttp handler.
+type Server struct {
+	cfg      Config
+	proc     Processor
+	faults   *Faults
+	inflight atomic.Int64
+	thread   atomic.Int64
+	start    time.Time
+
+	logMu  sync.Mutex
+	log    *bufio.Writer
+	evMu   sync.Mutex
+	events io.Writer
+	stop   chan struct{}
+}
+
+// NewServer builds the model; call Start to begin the fault schedule.
+func NewServer(cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), events: cfg.Events}
+	scale := cfg.FaultParams.Scale
+	if scale <= 0 {
+		scale = 1
+	}
+	switch cfg.Model {
+	case "minimal":
+		s.proc = &Minimal{Service: time.Duration(float64(cfg.Processing) * scale)}
+	case "random":
+		s.proc = NewRandom(time.Duration(0.2*float64(time.Second)*scale), time.Duration(float64(cfg.Processing)*scale), cfg.Seed)
+	case "lr":
+		if cfg.LR == nil {
+			return nil, fmt.Errorf("--model lr needs a model file")
+		}
+		s.proc = &Regression{M: cfg.LR, Scale: scale, Max: time.Duration(float64(cfg.MaxProcessing) * scale)}
+	case "none":
+		s.proc = None{}
+	default:
+		return nil, fmt.Errorf("--model %q: expected minimal, random, lr or none", cfg.Model)
+	}
+	if cfg.Log != nil {
+		s.log = bufio.NewWriterSize(cfg.Log, 64*1024)
+	}
+	s.faults = NewFaults(cfg.FaultParams, cfg.Seed, s.event)
+	return s, nil
+}
+
+// Faults exposes the fault state machine (tests and the control endpoint).
+func (s *Server) Faults() *Faults { return s.faults }
+
+// Start runs the fault schedule and the log flusher until Close.
+func (s *Server) Start() {
+	s.start = time.Now()
+	if s.cfg.Faults != nil {
+		go s.faults.Run(s.cfg.Faults, s.start, s.stop)
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				s.flushLog()
+			}
+		}
+	}()
+}
+
+// Close stops the schedule and flushes the log.
+func (s *Server) Close() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.flushLog()
+}
+
+func (s *Server) flushLog() {
+	s.logMu.Lock()
+	if s.log != nil {
+		s.log.Flush()
+	}
+	s.logMu.Unlock()
+}
+
+func (s *Server) event(e Event) {
+	s.logf(0, "INFO", "%s", eventLine(e))
+	if s.events == nil {
+		return
+	}
+	b, _ := json.Marshal(e)
+	s.evMu.Lock()
+	s.events.Write(append(b, '\n'))
+	s.evMu.Unlock()
+}
+
+func eventLine(e Event) string {
+	ts := e.TS.Format("2006-01-02 15:04:05.000")
+	switch e.Event {
+	case EvFault:
+		return fmt.Sprintf("ARS faulted @%s; operator will be notified in %.3fs", ts, e.DetectS)
+	case EvRecovered:
+		return "ARS recovered @" + ts
+	case EvDetected:
+		return "Fault detected @" + ts
+	case EvNotified:
+		return "Operator notified @" + ts
+	default:
+		return "Recovery action started @" + ts
+	}
+}
+
+// logf writes one line of the original ARS log format:
+// "[THREAD] YYYY-MM-DD HH:MM:SS.mmm [LEVEL] MESSAGE".
+func (s *Server) logf(thread int64, level, format string, a ...any) {
+	if s.log == nil {
+		return
+	}
+	name := "main"
+	if thread > 0 {
+		name = "Thread-" + strconv.FormatInt(thread, 10)
+	}
+	line := fmt.Sprintf("[%s] %s [%s] %s\n", name, time.Now().Format("2006-01-02 15:04:05.000"), level, fmt.Sprintf(format, a...))
+	s.logMu.Lock()
+	s.log.WriteString(line)
+	s.logMu.Unlock()
+}
+
+// CommandName derives the ARS command from a path: /fake_call → ID__fake_call;
+// a path that already names a command (/ID_REQ_…) keeps it.
+func CommandName(path []byte) string {
+	p := bytes.TrimPrefix(path, []byte("/"))
+	if bytes.HasPrefix(p, []byte("ID_")) && bytes.IndexByte(p, '/') < 0 {
+		return string(p)
+	}
+	return "ID_" + strings.ReplaceAll(string(path), "/", "_")
+}
+
+// Handler answers the ARS's HTTP interface (domain.md §4).
+func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	if bytes.HasPrefix(path, []byte("/_arssim/")) {
+		s.control(ctx)
+		return
+	}
+	m := ctx.Method()
+	switch string(m) {
+	case "GET", "DELETE", "HEAD":
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		return
+	case "POST", "PUT":
+	default:
+		ctx.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	if s.faults.Faulted() {
+		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+		return
+	}
+	if n := s.inflight.Add(1); s.cfg.MaxInflight > 0 && n > int64(s.cfg.MaxInflight) {
+		s.inflight.Add(-1)
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable) // documented overload answer
+		return
+	}
+	defer s.inflight.Add(-1)
+	arrival := time.Now()
+	cmd := CommandName(path)
+	th := s.thread.Add(1)
+	s.logf(th, "INFO", "CMD-START: %s", cmd)
+	d := s.proc.Process(cmd, arrival)
+	s.logf(th, "INFO", "Request execution time: %s", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
+	s.logf(th, "INFO", "CMD-ENDE: %s", cmd)
+	ctx.Response.Header.Set("X-Process-Time", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// AllowControl says whether a control request may act: from loopback, or
+// carrying the configured token.
+func AllowControl(remote net.IP, token, want string) bool {
+	if want != "" && token == want {
+		return true
+	}
+	return remote != nil && remote.IsLoopback()
+}
+
+// State is what GET /_arssim/state answers.
+type State struct {
+	Type     string  `json:"type"` // "state"
+	Faulted  bool    `json:"faulted"`
+	Faults   int     `json:"faults"`
+	Inflight int64   `json:"inflight"`
+	UptimeS  float64 `json:"uptime_s"`
+	Model    string  `json:"model"`
+}
+
+func (s *Server) control(ctx *fasthttp.RequestCtx) {
+	if !AllowControl(ctx.RemoteIP(), string(ctx.Request.Header.Peek("X-Control-Token")), s.cfg.ControlToken) {
+		ctx.SetStatusCode(fasthttp.StatusForbidden)
+		ctx.SetBodyString("control endpoint answers only on loopback or with X-Control-Token\n")
+		return
+	}
+	switch string(ctx.Path()) {
+	case "/_arssim/fault":
+		if !ctx.IsPost() {
+			ctx.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+			return
+		}
+		if s.faults.Trigger() {
+			ctx.SetStatusCode(fasthttp.StatusOK)
+		} else {
+			ctx.SetStatusCode(fasthttp.StatusConflict) // already faulted: ignored
+		}
+	case "/_arssim/state":
+		b, _ := json.Marshal(State{Type: "state", Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
+			Inflight: s.inflight.Load(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model})
+		ctx.SetContentType("application/json")
+		ctx.SetBody(append(b, '\n'))
+	default:
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+	}
+}
+
+// NewHTTPServer wraps the handler with the limits that keep arssim up under
+// overload and bad clients.
+func (s *Server) NewHTTPServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               s.Handler,
+		Name:                  "arssim",
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		MaxRequestBodySize:    64 * 1024,
+		Concurrency:           256 * 1024,
+		NoDefaultDate:         true,
+		NoDefaultServerHeader: true,
+		CloseOnShutdown:       true,
+	}
+}
+
+// Serve runs srv on ln until ctx ends, then shuts down within grace.
+func Serve(ctx context.Context, srv *fasthttp.Server, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	srv.ShutdownWithContext(sctx)
+	return nil
+}

@@ -1,0 +1,170 @@
+// Command histo turns response-time logs into HdrHistogram statistics:
+// interval and summary records as JSON lines, and a requirements verdict.
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/perflab/perflab/lib/cli"
+	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/requirement"
+	"github.com/perflab/perflab/lib/stats"
+)
+
+type flags struct {
+	Files      []string      `arg:"" optional:"" help:"Logs to read (Locust format, fire samples, histo or fire statistics); - is stdin (default). Several files merge by time."`
+	Interval   time.Duration `default:"1s" help:"Length of an interval record (0: summary only)."`
+	Exceed     string        `default:"10s,30s" help:"Count responses above each of these (the study's faults > 10 s and above requirements > 30 s)."`
+	Require    string        `help:"Requirement: 'study' (mean<=10s and max<=30s) or checks like 'p99<=2s,errors<=1%'. A verdict record follows; exit 1 if it fails."`
+	MaxMean    time.Duration `help:"Requirement: mean at most this."`
+	MaxMax     time.Duration `help:"Requirement: maximum at most this."`
+	MaxP99     time.Duration `name:"max-p99" help:"Requirement: p99 at most this."`
+	MaxErrors  string        `help:"Requirement: errors at most this share of sends (1% or 0.01)."`
+	Legacy2020 bool          `name:"legacy-2020" help:"Use the 2020 script's rule: fail only if every check is broken."`
+	Hgrm       string        `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
+	NoHist     bool          `help:"Leave encoded histograms out of interval records (smaller output)."`
+	UTC        bool          `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
+	Quiet      bool          `short:"q" help:"No human-readable summary on stderr."`
+}
+
+func main() {
+	var f flags
+	kong.Parse(&f, kong.Name("histo"),
+		kong.Description("Read response-time logs and write interval and summary statistics as JSON lines (docs/formats.md).\n\n"+
+			"Exit codes: 0 ok, 1 a requirement was violated, 2 usage or input error."),
+		kong.UsageOnError())
+	cli.Main("histo", run(&f))
+}
+
+func thresholds(s string) ([]hist.Threshold, error) {
+	var ts []hist.Threshold
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		d, err := time.ParseDuration(p)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("--exceed %q: expected durations like 10s,30s", s)
+		}
+		ts = append(ts, hist.Threshold{Label: p, D: d})
+	}
+	return ts, nil
+}
+
+func requirementOf(f *flags) (requirement.Requirement, error) {
+	r, err := requirement.Parse(f.Require)
+	if err != nil {
+		return r, fmt.Errorf("--require: %v", err)
+	}
+	r.Add("mean", float64(f.MaxMean)/1e6)
+	r.Add("max", float64(f.MaxMax)/1e6)
+	r.Add("p99", float64(f.MaxP99)/1e6)
+	if f.MaxErrors != "" {
+		fr, err := requirement.ParseFraction(f.MaxErrors)
+		if err != nil {
+			return r, fmt.Errorf("--max-errors: %v", err)
+		}
+		r.Checks = append(r.Checks, requirement.Check{Metric: "errors", Limit: fr})
+	}
+	r.Legacy2020 = f.Legacy2020
+	return r, nil
+}
+
+func run(f *flags) error {
+	ex, err := thresholds(f.Exceed)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	req, err := requirementOf(f)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	if len(f.Files) == 0 {
+		f.Files = []string{"-"}
+	}
+	var inputs []stats.Input
+	for _, name := range f.Files {
+		r, err := cli.OpenIn(name)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		defer r.Close()
+		inputs = append(inputs, stats.Input{Name: cli.DisplayName(name), R: r})
+	}
+	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Warn: os.Stderr}
+	if f.UTC {
+		opts.Loc = time.UTC
+	}
+	ctx, stop := cli.StopContext(context.Background(), nil)
+	defer stop()
+	out := bufio.NewWriter(os.Stdout)
+	res, err := stats.Run(ctx, opts, inputs, out)
+	if err != nil {
+		out.Flush()
+		return cli.Usage(err)
+	}
+	if !f.Quiet {
+		printStudy(os.Stderr, &res.Summary, ex, res.Late)
+	}
+	if f.Hgrm != "" {
+		hf, err := os.Create(f.Hgrm)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		err = res.Total.H.PercentilesPrint(hf)
+		if cerr := hf.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %v", f.Hgrm, err)
+		}
+	}
+	var failed bool
+	if !req.Empty() {
+		v := req.Evaluate(&res.Summary)
+		jsonl.Write(out, v)
+		failed = !v.Pass
+		if !f.Quiet {
+			fmt.Fprintf(os.Stderr, "histo: requirement %s: %s\n", v.Requirement, passWord(v.Pass))
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing output: %v", err)
+	}
+	if failed {
+		return &cli.ExitError{Code: cli.ExitRequirement, Err: fmt.Errorf("requirement violated")}
+	}
+	return nil
+}
+
+func passWord(ok bool) string {
+	if ok {
+		return "held"
+	}
+	return "VIOLATED"
+}
+
+// printStudy prints the original evaluator's numbers: responses, faults
+// (> 10 s), above requirements (> 30 s), minimum.
+func printStudy(w io.Writer, s *hist.Stats, ex []hist.Threshold, late int64) {
+	fmt.Fprintf(w, "histo: %d responses, %d errors, min %.3f s, mean %.3f s, p99 %.3f s, max %.3f s\n",
+		s.Count, s.Errors, s.MinMS/1000, s.MeanMS/1000, s.P99MS/1000, s.MaxMS/1000)
+	for _, t := range ex {
+		fmt.Fprintf(w, "histo: responses above %s: %d\n", t.Label, s.Exceed[t.Label])
+	}
+	if s.Malformed > 0 {
+		fmt.Fprintf(w, "histo: %d malformed lines skipped\n", s.Malformed)
+	}
+	if late > 0 {
+		fmt.Fprintf(w, "histo: %d samples arrived too late for their interval (counted in the summary)\n", late)
+	}
+}

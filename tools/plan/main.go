@@ -1,0 +1,157 @@
+// Command plan writes a load plan as JSON lines on stdout, for fire.
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/perflab/perflab/lib/cli"
+	"github.com/perflab/perflab/lib/plan"
+)
+
+// request describes the one request of a generic scenario.
+type request struct {
+	Method string            `default:"GET" help:"HTTP method."`
+	Path   string            `default:"/" help:"Request path."`
+	Body   string            `help:"Request body."`
+	Header map[string]string `short:"H" help:"Request header (repeatable): -H Content-Type=application/json."`
+	Repeat bool              `help:"Repeat each send until a 2xx answer arrives (the study's repeating client)."`
+	Think  time.Duration     `default:"0s" help:"Closed model: think time after each completed send."`
+}
+
+func (q *request) scenario(name string) *plan.Record {
+	return &plan.Record{Type: plan.TypeScenario, Name: name, ThinkMS: ms(q.Think), Steps: []plan.Step{{
+		Name: "request", Method: q.Method, Path: q.Path, Body: q.Body, Headers: q.Header, Repeat: q.Repeat}}}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+type mascotsCmd struct {
+	Devices  int           `default:"1" help:"Number of alarm devices (virtual users)."`
+	Duration time.Duration `default:"0s" help:"Run length (0: until stopped)."`
+	Spawn    float64       `default:"0" help:"Devices started per second (0: all at once)."`
+}
+
+func (c *mascotsCmd) Run(g *globals) error {
+	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device", ThinkMS: 1000, Steps: []plan.Step{plan.AlarmStep}}
+	return plan.Closed(g.enc, "mascots", g.Seed, sc, c.Devices, c.Spawn, c.Duration)
+}
+
+type multiCmd struct {
+	mascotsCmd
+}
+
+func (c *multiCmd) Run(g *globals) error {
+	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device-multi", ThinkMS: 1000,
+		Steps: []plan.Step{plan.AlarmStep, plan.StatusStep, plan.StatusStep}}
+	return plan.Closed(g.enc, "multi", g.Seed, sc, c.Devices, c.Spawn, c.Duration)
+}
+
+type constantCmd struct {
+	Users    int           `xor:"model" help:"Closed model: this many virtual users."`
+	Rate     float64       `xor:"model" help:"Open model: arrivals per second."`
+	Duration time.Duration `required:"" help:"Run length."`
+	Poisson  bool          `help:"Open model: exponential inter-arrival times instead of uniform."`
+	Spawn    float64       `default:"0" help:"Closed model: users started per second (0: all at once)."`
+	request
+}
+
+func (c *constantCmd) Run(g *globals) error {
+	if (c.Users > 0) == (c.Rate > 0) {
+		return cli.Usagef("plan constant: expected exactly one of --users N or --rate R (> 0)")
+	}
+	sc := c.scenario("constant")
+	if c.Users > 0 {
+		return plan.Closed(g.enc, "constant", g.Seed, sc, c.Users, c.Spawn, c.Duration)
+	}
+	return plan.Open(g.enc, "constant", g.Seed, sc, c.Rate, c.Poisson, c.Duration)
+}
+
+type stepsCmd struct {
+	From  int           `default:"1" help:"Users in the first step."`
+	Step  int           `default:"10" help:"Users added per step."`
+	Every time.Duration `default:"2m" help:"Length of a step."`
+	Until int           `default:"0" help:"Last step's users (0: no end)."`
+	Think time.Duration `default:"1s" help:"Think time after each send."`
+}
+
+func (c *stepsCmd) Run(g *globals) error {
+	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device", ThinkMS: ms(c.Think), Steps: []plan.Step{plan.AlarmStep}}
+	return cli.Usage(plan.Steps(g.enc, g.Seed, sc, c.From, c.Step, c.Every, c.Until))
+}
+
+type traceCmd struct {
+	File    string  `arg:"" help:"Production load file (YYYY-MM-DD HH:MM:SS<TAB>RPS: N/s lines); - is stdin."`
+	Speedup float64 `default:"1" help:"Play the trace this many times faster (60: an hour in a minute)."`
+	From    string  `help:"Start at this time of day (HH:MM:SS)."`
+	To      string  `help:"Stop before this time of day (HH:MM:SS)."`
+	Names   string  `help:"Request-name list to draw each request from (default: All_Request_Names.log beside FILE, else POST /fake_call)."`
+}
+
+func (c *traceCmd) Run(g *globals) error {
+	in, err := cli.OpenIn(c.File)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	defer in.Close()
+	names := c.Names
+	if names == "" && c.File != "-" {
+		names = plan.NamesBeside(c.File)
+	}
+	sc := &plan.Record{Type: plan.TypeScenario, Name: "production", Steps: []plan.Step{plan.AlarmStep}}
+	if names != "" {
+		steps, err := plan.RequestNames(names)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		sc.Name, sc.Steps, sc.Order = "production", steps, "random"
+	}
+	return cli.Usage(plan.Trace(g.enc, g.Seed, sc, in, cli.DisplayName(c.File), c.Speedup, c.From, c.To))
+}
+
+type profileCmd struct {
+	File string `arg:"" help:"Load profile CSV (time_s,rps); - is stdin."`
+	request
+}
+
+func (c *profileCmd) Run(g *globals) error {
+	in, err := cli.OpenIn(c.File)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	defer in.Close()
+	return cli.Usage(plan.Profile(g.enc, g.Seed, c.scenario("profile"), in, cli.DisplayName(c.File)))
+}
+
+type globals struct {
+	Seed int64 `default:"42" help:"Seed written into the plan for every random choice."`
+	enc  *plan.Encoder
+}
+
+type cmd struct {
+	globals
+	Mascots  mascotsCmd  `cmd:"" help:"The study's alarm devices: POST /fake_call, repeat until 2xx, think 1 s."`
+	Multi    multiCmd    `cmd:"" help:"Alarm devices that also POST /get_status twice per alarm."`
+	Constant constantCmd `cmd:"" help:"Constant load: --users N (closed) or --rate R (open)."`
+	Steps    stepsCmd    `cmd:"" help:"Linear step plan of alarm devices: --from N --step N --every D [--until N]."`
+	Trace    traceCmd    `cmd:"" help:"Replay a production load file as an open-model arrival rate."`
+	Profile  profileCmd  `cmd:"" help:"Replay a time_s,rps load profile (TeaStore's) as an open-model rate."`
+}
+
+func main() {
+	var c cmd
+	k := kong.Parse(&c, kong.Name("plan"),
+		kong.Description("Write a load plan as JSON lines on stdout (docs/formats.md), for fire.\n\nExit codes: 0 ok, 2 usage or input error."),
+		kong.UsageOnError())
+	c.enc = plan.NewEncoder(os.Stdout)
+	err := k.Run(&c.globals)
+	if err == nil {
+		if err = c.enc.Flush(); err != nil {
+			err = fmt.Errorf("writing plan: %w", err)
+		}
+	}
+	cli.Main("plan", err)
+}
