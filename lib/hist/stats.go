@@ -42,21 +42,55 @@ type Stats struct {
 // Count, minimum, maximum, mean and the exceed counts are kept exactly, beside
 // the histogram, so they match a plain count over the samples to the µs.
 type Acc struct {
-	H          *H
 	Errors     int64
 	Malformed  int64
 	Missed     int64
 	Start, End time.Time
 
+	// Values live in vals (sparse) until there are more than sparseMax of
+	// them or a histogram is merged in; then in h (dense).
+	vals         []int64
+	h            *H
+	dense        bool
 	thresholds   []Threshold
 	exceed       []int64
 	minUS, maxUS int64
 	sumUS        float64
 }
 
+// sparseMax is how many raw values an accumulator keeps before it switches to
+// a histogram: 512 KiB at most.
+const sparseMax = 1 << 16
+
 // NewAcc returns an empty accumulator that counts samples above each threshold.
 func NewAcc(thresholds ...Threshold) *Acc {
-	return &Acc{H: New(), thresholds: thresholds, exceed: make([]int64, len(thresholds)), minUS: -1}
+	return &Acc{thresholds: thresholds, exceed: make([]int64, len(thresholds)), minUS: -1}
+}
+
+// Hist returns the accumulator's histogram (switching it to dense mode).
+func (a *Acc) Hist() *H {
+	if !a.dense {
+		if a.h == nil {
+			a.h = New()
+		}
+		for _, v := range a.vals {
+			a.h.RecordUS(v)
+		}
+		a.vals, a.dense = a.vals[:0], true
+	}
+	return a.h
+}
+
+func (a *Acc) record(us int64) {
+	us = min(max(us, lowestUS), highestUS)
+	if a.dense {
+		a.h.RecordUS(us)
+		return
+	}
+	a.vals = append(a.vals, us)
+	if len(a.vals) > sparseMax {
+		a.Hist()
+	}
 }
 
 func (a *Acc) addUS(us int64, n int64) {
@@ -76,7 +110,7 @@ func (a *Acc) Add(t time.Time, us int64, failed bool) {
 		a.Errors++
 		return
 	}
-	a.H.RecordUS(us)
+	a.record(us)
 	a.addUS(us, 1)
 	for i, t := range a.thresholds {
 		if us > t.D.Microseconds() {
@@ -106,7 +140,7 @@ func (a *Acc) AddStats(s *Stats) error {
 		if h, err = Decode(s.Hist); err != nil {
 			return err
 		}
-		a.H.Merge(h)
+		a.Hist().Merge(h)
 	}
 	if s.Count > 0 {
 		a.addUS(int64(s.MinMS*1000+0.5), 0)
@@ -130,7 +164,10 @@ func (a *Acc) AddStats(s *Stats) error {
 
 // Reset empties the accumulator for reuse.
 func (a *Acc) Reset() {
-	a.H.Reset()
+	if a.h != nil && a.dense {
+		a.h.Reset()
+	}
+	a.vals, a.dense = a.vals[:0], false
 	a.Errors, a.Malformed, a.Missed = 0, 0, 0
 	a.Start, a.End = time.Time{}, time.Time{}
 	a.minUS, a.maxUS, a.sumUS = -1, 0, 0
@@ -140,18 +177,24 @@ func (a *Acc) Reset() {
 }
 
 // Count is the number of successful samples.
-func (a *Acc) Count() int64 { return a.H.Count() }
+func (a *Acc) Count() int64 {
+	if a.dense {
+		return a.h.Count()
+	}
+	return int64(len(a.vals))
+}
 
 // Stats summarises the accumulator as a record of type typ. Percentiles come
 // from the histogram (3 significant digits); the rest is exact.
 func (a *Acc) Stats(typ string, withHist bool) Stats {
-	h := a.H
-	s := Stats{
-		Type: typ, Start: a.Start, End: a.End,
-		Count: h.Count(), Errors: a.Errors, Malformed: a.Malformed, Missed: a.Missed,
-		P50MS: ms(h.Quantile(0.5)), P90MS: ms(h.Quantile(0.9)), P99MS: ms(h.Quantile(0.99)),
-		P999MS: ms(h.Quantile(0.999)),
+	s := Stats{Type: typ, Start: a.Start, End: a.End, Count: a.Count(),
+		Errors: a.Errors, Malformed: a.Malformed, Missed: a.Missed}
+	q := func(f float64) float64 { return ms(a.h.Quantile(f)) }
+	if !a.dense {
+		sortValues(a.vals)
+		q = func(f float64) float64 { return ms(quantileSorted(a.vals, f)) }
 	}
+	s.P50MS, s.P90MS, s.P99MS, s.P999MS = q(0.5), q(0.9), q(0.99), q(0.999)
 	if s.Count > 0 {
 		s.MinMS, s.MaxMS = ms(a.minUS), ms(a.maxUS)
 		s.MeanMS = round3(a.sumUS / float64(s.Count) / 1000)
@@ -170,7 +213,11 @@ func (a *Acc) Stats(typ string, withHist bool) Stats {
 		}
 	}
 	if withHist {
-		s.Hist, _ = h.Encode()
+		if a.dense {
+			s.Hist, _ = a.h.Encode()
+		} else {
+			s.Hist = encodeSorted(a.vals)
+		}
 	}
 	return s
 }

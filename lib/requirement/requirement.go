@@ -28,7 +28,7 @@ type Requirement struct {
 
 // Study is the preset named after the study: mean ≤ 10 s and max ≤ 30 s.
 func Study() Requirement {
-	return Requirement{Checks: []Check{{"mean", 10000}, {"max", 30000}}}
+	return Requirement{Checks: []Check{{Metric: "mean", Limit: 10000}, {Metric: "max", Limit: 30000}}}
 }
 
 var metrics = map[string]bool{"mean": true, "max": true, "p50": true, "p90": true, "p99": true, "p999": true, "errors": true}
@@ -73,7 +73,7 @@ func Parse(s string) (Requirement, error) {
 		if err != nil {
 			return r, fmt.Errorf("requirement %q: %v", part, err)
 		}
-		r.Checks = append(r.Checks, Check{m, lim})
+		r.Checks = append(r.Checks, Check{Metric: m, Limit: lim})
 	}
 	return r, nil
 }
@@ -94,7 +94,7 @@ func ParseFraction(v string) (float64, error) {
 // Add appends a check if the limit is set (> 0); errors limit is a fraction.
 func (r *Requirement) Add(metric string, limit float64) {
 	if limit > 0 {
-		r.Checks = append(r.Checks, Check{metric, limit})
+		r.Checks = append(r.Checks, Check{Metric: metric, Limit: limit})
 	}
 }
 

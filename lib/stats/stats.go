@@ -201,9 +201,7 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 			total.Add(it.t, it.us, it.failed)
 		}
 		if iv != nil {
-			if werr = iv.add(&it); werr != nil {
-				break
-			}
+			iv.add(&it)
 		}
 		if s.advance() {
 			heap.Fix(&m, 0)
@@ -216,7 +214,9 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 		}
 	}
 	if iv != nil {
-		iv.flushAll()
+		if err := iv.flushAll(); err != nil && werr == nil {
+			werr = err
+		}
 		res.Late = iv.late
 	}
 	res.Summary = total.Stats(hist.TypeSummary, true)
@@ -233,12 +233,16 @@ func writeJSON(w *bufio.Writer, v any) error { return jsonl.Write(w, v) }
 
 // intervals keeps a small window of open intervals so slightly out-of-order
 // lines still land in their interval, and writes each one as it closes:
-// memory stays flat whatever the log's length.
+// memory stays flat whatever the log's length. Closed intervals are
+// summarised and encoded on a second goroutine, so parsing and encoding use
+// both cores.
 type intervals struct {
 	opts   Options
 	w      *bufio.Writer
 	open   map[int64]*hist.Acc
-	pool   []*hist.Acc
+	free   chan *hist.Acc
+	jobs   chan job
+	done   chan struct{}
 	maxIdx int64
 	closed int64 // intervals below this index are written
 	window int64
@@ -252,7 +256,33 @@ func newIntervals(opts Options, w *bufio.Writer) *intervals {
 		return nil
 	}
 	win := int64(5*time.Second/opts.Interval) + 1
-	return &intervals{opts: opts, w: w, open: map[int64]*hist.Acc{}, window: win}
+	v := &intervals{opts: opts, w: w, open: map[int64]*hist.Acc{}, window: win,
+		free: make(chan *hist.Acc, 256), jobs: make(chan job, 128), done: make(chan struct{})}
+	go v.writer()
+	return v
+}
+
+type job struct {
+	a   *hist.Acc
+	idx int64
+}
+
+func (v *intervals) writer() {
+	defer close(v.done)
+	for j := range v.jobs {
+		a := j.a
+		a.Start = time.Unix(0, j.idx*int64(v.opts.Interval)).In(a.End.Location())
+		a.End = a.Start.Add(v.opts.Interval)
+		st := a.Stats(hist.TypeInterval, !v.opts.NoHist)
+		if err := writeJSON(v.w, &st); err != nil && v.err == nil {
+			v.err = err
+		}
+		a.Reset()
+		select {
+		case v.free <- a:
+		default:
+		}
+	}
 }
 
 func (v *intervals) idx(t time.Time) int64 { return t.UnixNano() / int64(v.opts.Interval) }
@@ -277,9 +307,9 @@ func (v *intervals) add(it *item) error {
 	}
 	a := v.open[i]
 	if a == nil {
-		if n := len(v.pool); n > 0 {
-			a, v.pool = v.pool[n-1], v.pool[:n-1]
-		} else {
+		select {
+		case a = <-v.free:
+		default:
 			a = hist.NewAcc(v.opts.Exceed...)
 		}
 		v.open[i] = a
@@ -291,7 +321,7 @@ func (v *intervals) add(it *item) error {
 	} else {
 		a.Add(it.t, it.us, it.failed)
 	}
-	return v.err
+	return nil
 }
 
 func (v *intervals) emit(i int64) {
@@ -300,18 +330,16 @@ func (v *intervals) emit(i int64) {
 		return
 	}
 	delete(v.open, i)
-	a.Start = time.Unix(0, i*int64(v.opts.Interval)).In(a.End.Location())
-	a.End = a.Start.Add(v.opts.Interval)
-	st := a.Stats(hist.TypeInterval, !v.opts.NoHist)
-	if err := writeJSON(v.w, &st); err != nil && v.err == nil {
-		v.err = err
-	}
-	a.Reset()
-	v.pool = append(v.pool, a)
+	v.jobs <- job{a, i}
 }
 
-func (v *intervals) flushAll() {
+// flushAll writes the open intervals and waits for the writer; it returns
+// the first write error.
+func (v *intervals) flushAll() error {
 	for j := v.closed; j <= v.maxIdx && len(v.open) > 0; j++ {
 		v.emit(j)
 	}
+	close(v.jobs)
+	<-v.done
+	return v.err
 }

@@ -120,7 +120,7 @@ func run(f *flags) error {
 		if err != nil {
 			return cli.Usage(err)
 		}
-		err = res.Total.H.PercentilesPrint(hf)
+		err = res.Total.Hist().PercentilesPrint(hf)
 		if cerr := hf.Close(); err == nil {
 			err = cerr
 		}

@@ -1,0 +1,186 @@
+package stats
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/rtlog"
+)
+
+var study = []hist.Threshold{{Label: "10s", D: 10 * time.Second}, {Label: "30s", D: 30 * time.Second}}
+
+// studyLog writes a Locust log like the study's Tests under Fault run: one
+// device, ~2 s responses, and two outages of about 30 s; it returns what the
+// original evaluator would report.
+func studyLog() (log string, responses, above10, above30 int, minMS int64) {
+	var b []byte
+	t := time.Date(2020, 6, 30, 15, 20, 0, 147e6, time.UTC)
+	b = append(rtlog.AppendTimestamp(b, t), " h/INFO/locust.runners: Hatching and swarming 1 clients at the rate 1 clients/s...\n"...)
+	minMS = 1 << 62
+	for i := 0; i < 600; i++ {
+		ms := int64(2000 + (i*37)%40)
+		switch i {
+		case 100:
+			ms = 31250 // an outage, longer than 30 s
+		case 300:
+			ms = 29800 // shorter than 30 s but a "fault" (> 10 s)
+		case 400:
+			ms = 10000 // exactly 10 s: not above
+		}
+		t = t.Add(time.Duration(ms)*time.Millisecond + time.Second)
+		b = append(rtlog.AppendTimestamp(b, t), " h/INFO/RepeatingHttpClient: Sending to http://localhost:1337/fake_call\n"...)
+		b = rtlog.AppendResponse(b, t, "Juris-MBP.fritz.box", "RepeatingHttpClient", ms)
+		responses++
+		if ms > 10000 {
+			above10++
+		}
+		if ms > 30000 {
+			above30++
+		}
+		minMS = min(minMS, ms)
+	}
+	return string(b), responses, above10, above30, minMS
+}
+
+func run(t *testing.T, opts Options, inputs ...string) ([]hist.Stats, *Result) {
+	t.Helper()
+	var ins []Input
+	for i, s := range inputs {
+		ins = append(ins, Input{Name: fmt.Sprintf("in%d", i), R: strings.NewReader(s)})
+	}
+	if opts.Loc == nil {
+		opts.Loc = time.UTC
+	}
+	var out bytes.Buffer
+	res, err := Run(context.Background(), opts, ins, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []hist.Stats
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var s hist.Stats
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("output line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, s)
+	}
+	return recs, res
+}
+
+func TestStudyNumbers(t *testing.T) {
+	log, n, a10, a30, minMS := studyLog()
+	recs, res := run(t, Options{Interval: time.Second, Exceed: study}, log)
+	s := res.Summary
+	if s.Count != int64(n) || s.Exceed["10s"] != int64(a10) || s.Exceed["30s"] != int64(a30) || s.MinMS != float64(minMS) {
+		t.Fatalf("summary %d responses, >10s %d, >30s %d, min %v; want %d, %d, %d, %d",
+			s.Count, s.Exceed["10s"], s.Exceed["30s"], s.MinMS, n, a10, a30, minMS)
+	}
+	if s.MaxMS != 31250 {
+		t.Fatalf("max %v, want 31250", s.MaxMS)
+	}
+	last := recs[len(recs)-1]
+	if last.Type != hist.TypeSummary {
+		t.Fatalf("last record is %q", last.Type)
+	}
+	var sum int64
+	for _, r := range recs[:len(recs)-1] {
+		if r.Type != hist.TypeInterval || r.End.Sub(r.Start) != time.Second {
+			t.Fatalf("bad interval %+v", r)
+		}
+		sum += r.Count
+	}
+	if sum != int64(n) {
+		t.Fatalf("intervals hold %d responses, want %d", sum, n)
+	}
+}
+
+func TestMergeTwoHalvesEqualsWhole(t *testing.T) {
+	log, _, _, _, _ := studyLog()
+	lines := strings.SplitAfter(log, "\n")
+	var a, b strings.Builder
+	for i, l := range lines {
+		if i%2 == 0 {
+			a.WriteString(l)
+		} else {
+			b.WriteString(l)
+		}
+	}
+	_, whole := run(t, Options{Interval: time.Second, Exceed: study}, log)
+	_, merged := run(t, Options{Interval: time.Second, Exceed: study}, a.String(), b.String())
+	w, m := whole.Summary, merged.Summary
+	if w.Count != m.Count || w.P99MS != m.P99MS || w.MeanMS != m.MeanMS || w.Hist != m.Hist || w.Exceed["30s"] != m.Exceed["30s"] {
+		t.Fatalf("merged %+v\nwhole %+v", m, w)
+	}
+	// and histo's own interval output, read back, gives the same summary
+	var halfOut [2]bytes.Buffer
+	for i, s := range []string{a.String(), b.String()} {
+		if _, err := Run(context.Background(), Options{Interval: time.Second, Exceed: study, Loc: time.UTC}, []Input{{"x", strings.NewReader(s)}}, &halfOut[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, again := run(t, Options{Interval: 0, Exceed: study}, halfOut[0].String(), halfOut[1].String())
+	if again.Summary.Count != w.Count || !sameHist(t, again.Summary.Hist, w.Hist) || again.Summary.MinMS != w.MinMS || again.Summary.Exceed["10s"] != w.Exceed["10s"] {
+		t.Fatalf("re-read intervals: %+v\nwant %+v", again.Summary, w)
+	}
+}
+
+func TestMalformedCountedWithFileAndLine(t *testing.T) {
+	in := "[2020-06-30 15:20:02,168] h/INFO/x: Response time 2020 ms\n" +
+		"[2020-06-30 15:20:03,168] h/INFO/x: Response time soon ms\n" +
+		`{"type":"sample","ts":"2020-06-30T15:20:04Z","name":"a","latency_us":1000,"status":200,"tries":1}` + "\n" +
+		`{"type":"sample","ts":` + "\n"
+	var warn bytes.Buffer
+	_, res := run(t, Options{Warn: &warn}, in)
+	if res.Summary.Count != 2 || res.Summary.Malformed != 2 {
+		t.Fatalf("count %d malformed %d", res.Summary.Count, res.Summary.Malformed)
+	}
+	if !strings.Contains(warn.String(), "histo: in0 line 2: malformed response line") || !strings.Contains(warn.String(), "in0 line 4:") {
+		t.Fatalf("warnings: %q", warn.String())
+	}
+}
+
+func TestSamplesAndFailures(t *testing.T) {
+	in := `{"type":"sample","ts":"2020-06-30T15:20:04Z","name":"a","latency_us":1500,"status":200,"tries":1}
+{"type":"sample","ts":"2020-06-30T15:20:04.5Z","name":"a","latency_us":900,"status":500,"tries":1}
+[2020-06-30 15:20:05,000] h/WARNING/x: Request failed after 3 ms: status 500
+`
+	_, res := run(t, Options{Interval: time.Second}, in)
+	if s := res.Summary; s.Count != 1 || s.Errors != 2 || s.MinMS != 1.5 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+func FuzzStats(f *testing.F) {
+	log, _, _, _, _ := studyLog()
+	f.Add(log[:2000])
+	f.Add(`{"type":"interval","start":"2020-06-30T15:20:04Z","count":1,"hist":"x"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var out bytes.Buffer
+		res, err := Run(context.Background(), Options{Interval: time.Second, Exceed: study, Loc: time.UTC}, []Input{{"f", strings.NewReader(s)}}, &out)
+		if err != nil {
+			return
+		}
+		if res.Summary.Count < 0 || res.Summary.Exceed["30s"] > res.Summary.Exceed["10s"] {
+			t.Fatalf("inconsistent summary %+v", res.Summary)
+		}
+	})
+}
+
+func sameHist(t *testing.T, a, b string) bool {
+	t.Helper()
+	ha, err1 := hist.Decode(a)
+	hb, err2 := hist.Decode(b)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("decode: %v %v", err1, err2)
+	}
+	return ha.Count() == hb.Count() && ha.Quantile(0.5) == hb.Quantile(0.5) && ha.Quantile(0.99) == hb.Quantile(0.99) && ha.MaxUS() == hb.MaxUS()
+}
