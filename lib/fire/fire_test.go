@@ -1,0 +1,272 @@
+package fire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/rtlog"
+)
+
+// serve starts a fasthttp server on a loopback port and returns its address.
+func serve(t *testing.T, h fasthttp.RequestHandler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fasthttp.Server{Handler: h}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown() })
+	return ln.Addr().String()
+}
+
+func ok(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) }
+
+type runOut struct {
+	out, fb, stderr bytes.Buffer
+	sum             hist.Stats
+	err             error
+}
+
+func runPlan(t *testing.T, ctx context.Context, cfg Config, planText string) *runOut {
+	t.Helper()
+	var r runOut
+	if cfg.StopTimeout == 0 {
+		cfg.StopTimeout = 5 * time.Second
+	}
+	r.sum, r.err = Run(ctx, cfg, strings.NewReader(planText), "plan", &r.out, &r.fb, &r.stderr)
+	return &r
+}
+
+func samples(t *testing.T, b []byte) []rtlog.Sample {
+	t.Helper()
+	var out []rtlog.Sample
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var s rtlog.Sample
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("sample line %q: %v", sc.Text(), err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+const scenarioText = `{"type":"plan","version":1}
+{"type":"scenario","steps":[{"name":"alarm","method":"POST","path":"/fake_call","body":"{}","repeat":true}],"think_ms":%THINK%}
+`
+
+func closedPlan(users int, think string, endMS string) string {
+	p := strings.Replace(scenarioText, "%THINK%", think, 1)
+	p += `{"type":"stage","at_ms":0,"users":` + itoa(users) + "}\n"
+	if endMS != "" {
+		p += `{"type":"end","at_ms":` + endMS + "}\n"
+	}
+	return p
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestClosedModelOneSendPerSecondPerUser(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	r := runPlan(t, context.Background(), Config{Target: addr}, closedPlan(3, "1000", "3500"))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// each user sends at t = 0, 1, 2, 3 s
+	if r.sum.Count < 11 || r.sum.Count > 12 {
+		t.Fatalf("%d sends by 3 users in 3.5 s with 1 s think, want 12", r.sum.Count)
+	}
+	orig := regexp.MustCompile(`^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] [^ ]+/INFO/fire\.alarm: Response time \d+ ms$`)
+	lines := strings.Split(strings.TrimSuffix(r.out.String(), "\n"), "\n")
+	if int64(len(lines)) != r.sum.Count {
+		t.Fatalf("%d log lines for %d sends", len(lines), r.sum.Count)
+	}
+	for _, l := range lines {
+		if !orig.MatchString(l) {
+			t.Fatalf("line %q is not a Locust response line", l)
+		}
+	}
+}
+
+func TestRepeatingSendSumsTries(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	addr := serve(t, func(ctx *fasthttp.RequestCtx) {
+		time.Sleep(50 * time.Millisecond)
+		if n.Add(1) <= 3 {
+			ctx.SetStatusCode(500)
+			return
+		}
+		ctx.SetStatusCode(200)
+	})
+	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true}, closedPlan(1, "5000", "300"))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	s := samples(t, r.out.Bytes())
+	if len(s) != 1 || s[0].Tries != 4 || s[0].Status != 200 {
+		t.Fatalf("samples %+v, want one with 4 tries", s)
+	}
+	if d := time.Duration(s[0].LatencyUS) * time.Microsecond; d < 200*time.Millisecond || d > 260*time.Millisecond {
+		t.Fatalf("latency %v, want the 4 tries' sum, ~200 ms", d)
+	}
+}
+
+func TestGiveUpIsAnError(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(500) })
+	r := runPlan(t, context.Background(), Config{Target: addr, RetryDelay: 20 * time.Millisecond, GiveUp: 100 * time.Millisecond},
+		closedPlan(1, "5000", "300"))
+	if r.sum.Errors != 1 || r.sum.Count != 0 || !strings.Contains(r.out.String(), "Request failed after") {
+		t.Fatalf("errors %d count %d log %q", r.sum.Errors, r.sum.Count, r.out.String())
+	}
+}
+
+func openPlan(rate string, endMS string) string {
+	return `{"type":"plan","version":1}
+{"type":"scenario","steps":[{"method":"GET","path":"/"}]}
+{"type":"stage","at_ms":0,"rate_rps":` + rate + `}
+{"type":"end","at_ms":` + endMS + "}\n"
+}
+
+func TestOpenModelHoldsRate(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	r := runPlan(t, context.Background(), Config{Target: addr}, openPlan("2000", "2000"))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got := r.sum.Count + r.sum.Errors + r.sum.Missed; got < 3960 || got > 4040 {
+		t.Fatalf("%d arrivals in 2 s at 2000/s, want 4000 ± 1%%", got)
+	}
+	if r.sum.Errors != 0 || r.sum.Missed != 0 {
+		t.Fatalf("errors %d missed %d", r.sum.Errors, r.sum.Missed)
+	}
+}
+
+func TestOpenModelRecordsStallAsLatency(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var stallUntil time.Time
+	start := time.Now()
+	addr := serve(t, func(ctx *fasthttp.RequestCtx) {
+		mu.Lock()
+		if stallUntil.IsZero() && time.Since(start) > 500*time.Millisecond {
+			stallUntil = time.Now().Add(500 * time.Millisecond)
+		}
+		u := stallUntil
+		mu.Unlock()
+		time.Sleep(time.Until(u))
+		ctx.SetStatusCode(200)
+	})
+	start = time.Now()
+	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true}, openPlan("100", "2000"))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	s := samples(t, r.out.Bytes())
+	if len(s) < 198 || len(s) > 202 {
+		t.Fatalf("%d samples, want 200: the schedule must not slow down with the server", len(s))
+	}
+	if r.sum.MaxMS < 450 {
+		t.Fatalf("max latency %.1f ms: a 500 ms stall must show as latency from the intended send time", r.sum.MaxMS)
+	}
+	for _, x := range s {
+		if x.Scheduled.IsZero() || x.TS.Sub(x.Scheduled) < time.Duration(x.LatencyUS-1000)*time.Microsecond {
+			t.Fatalf("latency not counted from the schedule: %+v", x)
+		}
+	}
+}
+
+func TestStopFlushesCompleteLinesAndSummary(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1200*time.Millisecond, cancel)
+	r := runPlan(t, ctx, Config{Target: addr}, closedPlan(5, "100", "")) // no end: runs until stopped
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !strings.HasSuffix(r.out.String(), "\n") || r.sum.Count < 20 {
+		t.Fatalf("log not complete or too short: %d sends", r.sum.Count)
+	}
+	if n := int64(strings.Count(r.out.String(), "\n")); n != r.sum.Count {
+		t.Fatalf("%d lines, summary says %d", n, r.sum.Count)
+	}
+	// feedback ends with the summary carrying the histogram
+	lines := strings.Split(strings.TrimSpace(r.fb.String()), "\n")
+	var last hist.Stats
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Type != "summary" || last.Count != r.sum.Count || last.Hist == "" {
+		t.Fatalf("last feedback record %q (%v)", lines[len(lines)-1], err)
+	}
+	if !strings.Contains(r.stderr.String(), "fire: summary:") {
+		t.Fatalf("no summary on stderr: %q", r.stderr.String())
+	}
+}
+
+func TestBadPlanLineKeepsWhatWasMeasured(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	pr, pw := io.Pipe()
+	go func() {
+		io.WriteString(pw, closedPlan(2, "100", ""))
+		time.Sleep(500 * time.Millisecond)
+		io.WriteString(pw, "{broken\n")
+		pw.Close()
+	}()
+	var out, stderr bytes.Buffer
+	sum, err := Run(context.Background(), Config{Target: addr, StopTimeout: time.Second}, pr, "plan", &out, nil, &stderr)
+	if err == nil || !strings.HasPrefix(err.Error(), "plan line 4: expected a JSON plan record") {
+		t.Fatalf("error %v", err)
+	}
+	if sum.Count < 4 || int64(strings.Count(out.String(), "\n")) != sum.Count {
+		t.Fatalf("measured before the bad line: %d sends, %d lines", sum.Count, strings.Count(out.String(), "\n"))
+	}
+}
+
+func TestUnreachableTargetIsCountedNotFatal(t *testing.T) {
+	t.Parallel()
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	r := runPlan(t, context.Background(), Config{Target: addr, TryTimeout: time.Second}, openPlan("50", "500"))
+	if r.err != nil || r.sum.Errors < 20 || r.sum.Count != 0 {
+		t.Fatalf("err %v errors %d count %d", r.err, r.sum.Errors, r.sum.Count)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	cases := map[string]string{
+		":8089":                      "127.0.0.1:8089",
+		"localhost:1337":             "localhost:1337",
+		"http://127.0.0.1:8080/base": "127.0.0.1:8080",
+		"https://localhost":          "localhost:443",
+	}
+	for in, want := range cases {
+		tg, err := ParseTarget(in)
+		if err != nil || tg.Addr != want {
+			t.Errorf("%q: %+v %v, want %s", in, tg, err, want)
+		}
+	}
+	if tg, _ := ParseTarget("http://127.0.0.1:8080/base/"); tg.URL("/x") != "http://127.0.0.1:8080/base/x" {
+		t.Errorf("base path: %s", tg.URL("/x"))
+	}
+	if _, err := ParseTarget("ftp://x"); err == nil {
+		t.Error("ftp accepted")
+	}
+}

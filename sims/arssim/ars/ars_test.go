@@ -1,0 +1,318 @@
+package ars
+
+import (
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+func start(t *testing.T, cfg Config) (*Server, string) {
+	t.Helper()
+	s, err := NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := s.NewHTTPServer()
+	go hs.Serve(ln)
+	s.Start()
+	t.Cleanup(func() { hs.Shutdown(); s.Close() })
+	return s, "http://" + ln.Addr().String()
+}
+
+func post(t *testing.T, url string) (int, time.Duration) {
+	t.Helper()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url)
+	req.Header.SetMethod("POST")
+	req.SetBodyString(`{"id":"070010","body":"alarm"}`)
+	t0 := time.Now()
+	if err := fasthttp.DoTimeout(req, resp, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode(), time.Since(t0)
+}
+
+func near(d, want, tol time.Duration) bool { return d >= want-tol && d <= want+tol }
+
+func TestMinimalModelIsAFIFOServer(t *testing.T) {
+	t.Parallel()
+	_, url := start(t, Config{Model: "minimal", Processing: 2 * time.Second})
+	code, d := post(t, url+"/fake_call")
+	if code != 200 || !near(d, 2*time.Second, 50*time.Millisecond) {
+		t.Fatalf("one client: %d after %v, want 200 after 2.0 s ± 50 ms", code, d)
+	}
+	var wg sync.WaitGroup
+	var d1, d2 time.Duration
+	wg.Add(2)
+	go func() { defer wg.Done(); _, d1 = post(t, url+"/fake_call") }()
+	time.Sleep(20 * time.Millisecond)
+	go func() { defer wg.Done(); _, d2 = post(t, url+"/fake_call") }()
+	wg.Wait()
+	if !near(d1, 2*time.Second, 50*time.Millisecond) || !near(d2, 3980*time.Millisecond, 60*time.Millisecond) {
+		t.Fatalf("two concurrent: %v and %v, want 2 s and ~4 s (the second waits for the first)", d1, d2)
+	}
+}
+
+func TestFaultAnswers500ThenRecovers(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var evs []Event
+	s, url := start(t, Config{Model: "none", FaultParams: FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second,
+		Position: 2, Reaction: time.Second, Recovery: 500 * time.Millisecond, Scale: 0.01}})
+	s.faults.emit = func(e Event) { mu.Lock(); evs = append(evs, e); mu.Unlock() }
+	if code, _ := post(t, url+"/fake_call"); code != 200 {
+		t.Fatalf("healthy: %d", code)
+	}
+	t0 := time.Now()
+	if !s.Faults().Trigger() || s.Faults().Trigger() {
+		t.Fatal("first trigger must fault, a second while faulted must be ignored")
+	}
+	code, d := post(t, url+"/fake_call")
+	if code != 500 || d > 50*time.Millisecond {
+		t.Fatalf("faulted: %d after %v, want 500 at once", code, d)
+	}
+	if c, _ := get(url + "/status"); c != 200 {
+		t.Fatalf("GET while faulted: %d, want 200", c)
+	}
+	for s.Faults().Faulted() {
+		time.Sleep(2 * time.Millisecond)
+	}
+	out := time.Since(t0)
+	// outage = detection 26–34 s + 2 s (position 2) + 1 s + 0.5 s = 29.5–37.5 s, scaled by 0.01
+	if out < 290*time.Millisecond || out > 385*time.Millisecond {
+		t.Fatalf("outage %v, want 295–375 ms", out)
+	}
+	if code, _ := post(t, url+"/fake_call"); code != 200 {
+		t.Fatalf("after recovery: %d", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	names := []string{EvFault, EvDetected, EvNotified, EvRecovery, EvRecovered}
+	if len(evs) != len(names) {
+		t.Fatalf("events %+v", evs)
+	}
+	for i, e := range evs {
+		if e.Event != names[i] || e.Fault != 1 {
+			t.Fatalf("event %d: %+v, want %s", i, e, names[i])
+		}
+	}
+}
+
+func get(url string) (int, error) {
+	code, _, err := fasthttp.Get(nil, url)
+	return code, err
+}
+
+func TestMascotsScheduleScaled(t *testing.T) {
+	t.Parallel()
+	s, err := ParseSchedule("mascots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{5, 6, 7, 12, 13, 14, 19}
+	for i, m := range want {
+		if d, _ := s.Next(i); d != time.Duration(m)*time.Minute {
+			t.Fatalf("fault %d at %v, want minute %d", i, d, m)
+		}
+	}
+	// run it for real at time scale 0.001: minute 5 → 300 ms
+	var mu sync.Mutex
+	var at []time.Duration
+	start := time.Now()
+	f := NewFaults(FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second, Position: 2,
+		Reaction: time.Second, Recovery: 500 * time.Millisecond, Scale: 0.001}, 42, func(e Event) {
+		if e.Event == EvFault {
+			mu.Lock()
+			at = append(at, time.Since(start))
+			mu.Unlock()
+		}
+	})
+	stop := make(chan struct{})
+	go f.Run(s, start, stop)
+	time.Sleep(900 * time.Millisecond)
+	close(stop)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) != 6 {
+		t.Fatalf("faults at %v, want 6 (scaled minutes 5, 6, 7, 12, 13, 14)", at)
+	}
+	for i, m := range want[:6] {
+		if !near(at[i], time.Duration(m)*60*time.Millisecond, 15*time.Millisecond) {
+			t.Fatalf("fault %d at %v, want %v", i, at[i], time.Duration(m)*60*time.Millisecond)
+		}
+	}
+}
+
+func TestSameSeedSameOutages(t *testing.T) {
+	t.Parallel()
+	draw := func(seed int64) []float64 {
+		var out []float64
+		f := NewFaults(FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second, Position: 2, Scale: 1}, seed, func(e Event) {
+			if e.Event == EvFault {
+				out = append(out, e.OutageS)
+			}
+		})
+		f.after = func(time.Duration, func()) {} // never recover: only the draws matter
+		for i := 0; i < 5; i++ {
+			f.faulted = false
+			f.Trigger()
+		}
+		return out
+	}
+	a, b, c := draw(42), draw(42), draw(7)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("seed 42 twice: %v vs %v", a, b)
+		}
+		if a[i] < 28 || a[i] > 36 {
+			t.Fatalf("outage %v s outside 28–36 s (detection with position 2)", a[i])
+		}
+	}
+	if a[0] == c[0] && a[1] == c[1] {
+		t.Fatalf("different seeds gave the same outages")
+	}
+}
+
+func TestScheduleFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.txt")
+	os.WriteFile(p, []byte("# faults\n90\n5m\n"), 0o644)
+	s, err := ParseSchedule("file:" + p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Next(1); d != 5*time.Minute {
+		t.Fatalf("second fault at %v", d)
+	}
+	if _, ok := s.Next(2); ok {
+		t.Fatal("a third fault")
+	}
+	os.WriteFile(p, []byte("90\nsoon\n"), 0o644)
+	if _, err := ParseSchedule("file:" + p); err == nil || err.Error() != p+` line 2: expected an offset like 5m30s or 330, got "soon"` {
+		t.Fatalf("bad line: %v", err)
+	}
+	for _, bad := range []string{"every:x", "sometimes"} {
+		if _, err := ParseSchedule(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func rast(t *testing.T) *LR {
+	t.Helper()
+	m, err := LoadLR(filepath.Join("..", "models", "rast-2022.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestLRPredictEqualsFormula(t *testing.T) {
+	m := rast(t)
+	m.Types = map[string]float64{"ID__fake_call": 3}
+	f := Features{PR1: 2, PR3: 10, Type: 3}
+	want := 0.034863623531346075 - 0.010397816715869023*2 + 0.06213722751379576*10 + 4.643355320081699e-05*3
+	if got := m.Predict(f).Seconds(); math.Abs(got-want) > 1e-9 {
+		t.Fatalf("predict %v, want %v", got, want)
+	}
+	// 2020 set with time of day and weekday (Monday = 0)
+	m20, err := LoadLR(filepath.Join("..", "models", "lr-2020.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2020, 6, 30, 15, 20, 0, 0, time.UTC) // a Tuesday
+	tod := float64(15*3600 + 20*60)
+	want = 0.0031715041920469464 - 9.58247505e-08*tod + 1.82118045e-03*1 + 1.35136687e-02*4 + 1.30455746e-01*1
+	if got := m20.Predict(Features{PR1: 4, PR3: 1, At: at}).Seconds(); math.Abs(got-want) > 1e-9 {
+		t.Fatalf("2020 model: %v, want %v", got, want)
+	}
+	if m.Predict(Features{PR1: 100}) != 0 {
+		t.Fatal("a negative prediction must be 0")
+	}
+}
+
+func TestLRSleepsThePrediction(t *testing.T) {
+	t.Parallel()
+	m := rast(t)
+	r := &Regression{M: m, Scale: 10} // 34.9 ms × 10
+	r.inProgress.Store(2)             // PR1 = 2 at arrival
+	t0 := time.Now()
+	d := r.Process("ID__fake_call", t0)
+	el := time.Since(t0)
+	sec := (0.034863623531346075 - 0.010397816715869023*2) * 10
+	want := time.Duration(sec * float64(time.Second))
+	if !near(d, want, time.Microsecond) || !near(el, want, 3*time.Millisecond) {
+		t.Fatalf("model time %v, slept %v; want %v", d, el, want)
+	}
+	// PR3 grows while it runs: requests that finish meanwhile add 62 ms each (× scale)
+	r2 := &Regression{M: m, Scale: 1}
+	t0 = time.Now()
+	go func() { time.Sleep(5 * time.Millisecond); r2.finished.Add(1) }()
+	d = r2.Process("ID__fake_call", t0)
+	sec = 0.034863623531346075 + 0.06213722751379576
+	want = time.Duration(sec * float64(time.Second))
+	if !near(d, want, time.Microsecond) || !near(time.Since(t0), want, 3*time.Millisecond) {
+		t.Fatalf("with one finished meanwhile: %v (slept %v), want %v", d, time.Since(t0), want)
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	for in, want := range map[string]string{"/fake_call": "ID__fake_call", "/ID_REQ_KC_STORE7D3BPACKET": "ID_REQ_KC_STORE7D3BPACKET", "/a/b": "ID__a_b"} {
+		if got := CommandName([]byte(in)); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestControlOnlyFromLoopbackOrToken(t *testing.T) {
+	cases := []struct {
+		ip, token, want string
+		ok              bool
+	}{
+		{"127.0.0.1", "", "", true},
+		{"::1", "", "", true},
+		{"192.0.2.7", "", "", false},
+		{"192.0.2.7", "x", "", false},
+		{"192.0.2.7", "secret", "secret", true},
+		{"192.0.2.7", "", "secret", false},
+	}
+	for _, c := range cases {
+		if got := AllowControl(net.ParseIP(c.ip), c.token, c.want); got != c.ok {
+			t.Errorf("%+v: %v", c, got)
+		}
+	}
+}
+
+func TestOverloadAnswers503AndStaysUp(t *testing.T) {
+	t.Parallel()
+	_, url := start(t, Config{Model: "minimal", Processing: 300 * time.Millisecond, MaxInflight: 2})
+	var wg sync.WaitGroup
+	codes := make(chan int, 6)
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); c, _ := post(t, url+"/x"); codes <- c }()
+	}
+	wg.Wait()
+	close(codes)
+	n := map[int]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[200] != 2 || n[503] != 4 {
+		t.Fatalf("codes %v, want two 200 and four 503", n)
+	}
+	if c, _ := post(t, url+"/x"); c != 200 {
+		t.Fatalf("after overload: %d", c)
+	}
+}
