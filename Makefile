@@ -1,7 +1,7 @@
 # perflab — see README.md. `make` builds every tool into bin/.
 GO      ?= go
 BIN     := bin
-TOOLS   := plan fire histo plotrt
+TOOLS   := plan fire histo plotrt rampctl
 SIMS    := arssim
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/perflab/perflab/lib/cli.Version=$(VERSION)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/alecthomas/kong"
 )
 
 // Exit codes, the same for every tool (README, "Exit codes").
@@ -118,3 +120,22 @@ func DisplayName(path string) string {
 
 // Version is set at build time (Makefile: git describe).
 var Version = "dev"
+
+// Parse parses the command line into grammar like kong.Parse, but a usage
+// error exits 2 (kong's own default is 80), as every perflab tool documents.
+func Parse(grammar any, options ...kong.Option) *kong.Context {
+	p, err := kong.New(grammar, append([]kong.Option{kong.UsageOnError()}, options...)...)
+	if err != nil {
+		panic(err) // a bad grammar is a programming error
+	}
+	ctx, err := p.Parse(os.Args[1:])
+	if err != nil {
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			pe.Context.PrintUsage(true)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", p.Model.Name, err)
+		os.Exit(ExitUsage)
+	}
+	return ctx
+}

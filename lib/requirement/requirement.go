@@ -182,3 +182,34 @@ func (r Requirement) Evaluate(s *hist.Stats) Verdict {
 	}
 	return v
 }
+
+// Flags are the requirement flags shared by histo and rampctl (kong tags).
+type Flags struct {
+	Require    string        `help:"Requirement: 'study' (mean<=10s and max<=30s) or checks like 'p99<=2s,errors<=1%'."`
+	MaxMean    time.Duration `help:"Requirement: mean at most this."`
+	MaxMax     time.Duration `help:"Requirement: maximum at most this."`
+	MaxP99     time.Duration `name:"max-p99" help:"Requirement: p99 at most this."`
+	MaxErrors  string        `help:"Requirement: errors at most this share of sends (1% or 0.01)."`
+	Legacy2020 bool          `name:"legacy-2020" help:"The 2020 script's rule: a result fails only if every check is broken."`
+}
+
+// Requirement combines the flags into one requirement.
+func (f *Flags) Requirement() (Requirement, error) {
+	r, err := Parse(f.Require)
+	if err != nil {
+		return r, fmt.Errorf("--require: %v", err)
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	r.Add("mean", ms(f.MaxMean))
+	r.Add("max", ms(f.MaxMax))
+	r.Add("p99", ms(f.MaxP99))
+	if f.MaxErrors != "" {
+		fr, err := ParseFraction(f.MaxErrors)
+		if err != nil {
+			return r, fmt.Errorf("--max-errors: %v", err)
+		}
+		r.Checks = append(r.Checks, Check{Metric: "errors", Limit: fr})
+	}
+	r.Legacy2020 = f.Legacy2020
+	return r, nil
+}

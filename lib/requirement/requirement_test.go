@@ -33,7 +33,7 @@ func TestParse(t *testing.T) {
 
 func TestEvaluateStudyRule(t *testing.T) {
 	cases := []struct {
-		mean, max  float64
+		mean, max   float64
 		pass, v2020 bool
 	}{
 		{5000, 20000, true, true},

@@ -25,6 +25,7 @@ type Options struct {
 	NoHist      bool             // leave the encoded histogram out of interval records
 	Warn        io.Writer        // warnings about malformed lines
 	MaxWarnings int              // warnings printed at most (the rest are counted)
+	Since       time.Time        // skip samples completed before this (a warm-up)
 }
 
 // Input is one named stream.
@@ -193,14 +194,16 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 	for len(m) > 0 {
 		s := m[0]
 		it := s.cur
-		if it.rec != nil {
+		if !opts.Since.IsZero() && it.t.Before(opts.Since) {
+			// warm-up: not measured
+		} else if it.rec != nil {
 			if err := total.AddStats(it.rec); err != nil {
 				warn(s.name, s.line, err)
 			}
 		} else {
 			total.Add(it.t, it.us, it.failed)
 		}
-		if iv != nil {
+		if iv != nil && (opts.Since.IsZero() || !it.t.Before(opts.Since)) {
 			iv.add(&it)
 		}
 		if s.advance() {

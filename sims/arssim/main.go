@@ -46,11 +46,11 @@ type flags struct {
 
 func main() {
 	var f flags
-	kong.Parse(&f, kong.Name("arssim"),
+	cli.Parse(&f, kong.Name("arssim"),
 		kong.Description("Simulated Alarm Receiving Software (MASCOTS 2020). POST/PUT: 200 after the model's processing time, "+
 			"500 at once while faulted; GET/DELETE: 200. Control: POST /_arssim/fault, GET /_arssim/state (loopback or token).\n\n"+
 			"Exit codes: 0 ok (stopped by a signal), 2 usage or input error."),
-		kong.Configuration(kong.JSON), kong.UsageOnError())
+		kong.Configuration(kong.JSON))
 	cli.Main("arssim", run(&f))
 }
 

@@ -33,9 +33,8 @@ type flags struct {
 
 func main() {
 	var f flags
-	kong.Parse(&f, kong.Name("fire"),
-		kong.Description("Execute a load plan (JSON lines on stdin) against --target; write a Locust-compatible response-time log.\n\nExit codes: 0 ok, 2 usage or input error."),
-		kong.UsageOnError())
+	cli.Parse(&f, kong.Name("fire"),
+		kong.Description("Execute a load plan (JSON lines on stdin) against --target; write a Locust-compatible response-time log.\n\nExit codes: 0 ok, 2 usage or input error."))
 	cli.Main("fire", run(&f))
 }
 

@@ -21,27 +21,21 @@ import (
 )
 
 type flags struct {
-	Files      []string      `arg:"" optional:"" help:"Logs to read (Locust format, fire samples, histo or fire statistics); - is stdin (default). Several files merge by time."`
-	Interval   time.Duration `default:"1s" help:"Length of an interval record (0: summary only)."`
-	Exceed     string        `default:"10s,30s" help:"Count responses above each of these (the study's faults > 10 s and above requirements > 30 s)."`
-	Require    string        `help:"Requirement: 'study' (mean<=10s and max<=30s) or checks like 'p99<=2s,errors<=1%'. A verdict record follows; exit 1 if it fails."`
-	MaxMean    time.Duration `help:"Requirement: mean at most this."`
-	MaxMax     time.Duration `help:"Requirement: maximum at most this."`
-	MaxP99     time.Duration `name:"max-p99" help:"Requirement: p99 at most this."`
-	MaxErrors  string        `help:"Requirement: errors at most this share of sends (1% or 0.01)."`
-	Legacy2020 bool          `name:"legacy-2020" help:"Use the 2020 script's rule: fail only if every check is broken."`
-	Hgrm       string        `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
-	NoHist     bool          `help:"Leave encoded histograms out of interval records (smaller output)."`
-	UTC        bool          `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
-	Quiet      bool          `short:"q" help:"No human-readable summary on stderr."`
+	Files             []string      `arg:"" optional:"" help:"Logs to read (Locust format, fire samples, histo or fire statistics); - is stdin (default). Several files merge by time."`
+	Interval          time.Duration `default:"1s" help:"Length of an interval record (0: summary only)."`
+	Exceed            string        `default:"10s,30s" help:"Count responses above each of these (the study's faults > 10 s and above requirements > 30 s)."`
+	requirement.Flags `embed:"" group:"Requirement (a verdict record follows; exit 1 if it fails)"`
+	Hgrm              string `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
+	NoHist            bool   `help:"Leave encoded histograms out of interval records (smaller output)."`
+	UTC               bool   `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
+	Quiet             bool   `short:"q" help:"No human-readable summary on stderr."`
 }
 
 func main() {
 	var f flags
-	kong.Parse(&f, kong.Name("histo"),
+	cli.Parse(&f, kong.Name("histo"),
 		kong.Description("Read response-time logs and write interval and summary statistics as JSON lines (docs/formats.md).\n\n"+
-			"Exit codes: 0 ok, 1 a requirement was violated, 2 usage or input error."),
-		kong.UsageOnError())
+			"Exit codes: 0 ok, 1 a requirement was violated, 2 usage or input error."))
 	cli.Main("histo", run(&f))
 }
 
@@ -60,31 +54,12 @@ func thresholds(s string) ([]hist.Threshold, error) {
 	return ts, nil
 }
 
-func requirementOf(f *flags) (requirement.Requirement, error) {
-	r, err := requirement.Parse(f.Require)
-	if err != nil {
-		return r, fmt.Errorf("--require: %v", err)
-	}
-	r.Add("mean", float64(f.MaxMean)/1e6)
-	r.Add("max", float64(f.MaxMax)/1e6)
-	r.Add("p99", float64(f.MaxP99)/1e6)
-	if f.MaxErrors != "" {
-		fr, err := requirement.ParseFraction(f.MaxErrors)
-		if err != nil {
-			return r, fmt.Errorf("--max-errors: %v", err)
-		}
-		r.Checks = append(r.Checks, requirement.Check{Metric: "errors", Limit: fr})
-	}
-	r.Legacy2020 = f.Legacy2020
-	return r, nil
-}
-
 func run(f *flags) error {
 	ex, err := thresholds(f.Exceed)
 	if err != nil {
 		return cli.Usage(err)
 	}
-	req, err := requirementOf(f)
+	req, err := f.Requirement()
 	if err != nil {
 		return cli.Usage(err)
 	}

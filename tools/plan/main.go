@@ -143,9 +143,8 @@ type cmd struct {
 
 func main() {
 	var c cmd
-	k := kong.Parse(&c, kong.Name("plan"),
-		kong.Description("Write a load plan as JSON lines on stdout (docs/formats.md), for fire.\n\nExit codes: 0 ok, 2 usage or input error."),
-		kong.UsageOnError())
+	k := cli.Parse(&c, kong.Name("plan"),
+		kong.Description("Write a load plan as JSON lines on stdout (docs/formats.md), for fire.\n\nExit codes: 0 ok, 2 usage or input error."))
 	c.enc = plan.NewEncoder(os.Stdout)
 	err := k.Run(&c.globals)
 	if err == nil {

@@ -34,9 +34,8 @@ type flags struct {
 
 func main() {
 	var f flags
-	kong.Parse(&f, kong.Name("plotrt"),
-		kong.Description("Draw response-time figures from histo/rampctl/arssim output.\n\nExit codes: 0 ok, 2 usage or input error."),
-		kong.UsageOnError())
+	cli.Parse(&f, kong.Name("plotrt"),
+		kong.Description("Draw response-time figures from histo/rampctl/arssim output.\n\nExit codes: 0 ok, 2 usage or input error."))
 	cli.Main("plotrt", run(&f))
 }
 

@@ -1,0 +1,333 @@
+package ramp
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/plan"
+	"github.com/perflab/perflab/lib/requirement"
+	"github.com/perflab/perflab/lib/stats"
+)
+
+// Level says how a step is run and judged.
+type Level struct {
+	Duration, Warmup, Pause time.Duration
+	Req                     requirement.Requirement
+	// MinSamples before a step may end early as clearly failing.
+	MinSamples int64
+	// Progress is called with the measured part so far (may be nil).
+	Progress func(users int, elapsed time.Duration, soFar *hist.Stats)
+}
+
+// clearlyFailing: the maximum is already broken, or, with enough samples, a
+// limit is exceeded by half again: more load-time cannot bring it back.
+func (l *Level) clearlyFailing(s *hist.Stats) bool {
+	for _, c := range l.Req.Checks {
+		v := requirement.Value(s, c.Metric)
+		if c.Metric == "max" && v > c.Limit {
+			return true
+		}
+		if s.Count+s.Errors >= l.MinSamples && v > 1.5*c.Limit && c.Metric != "errors" {
+			return true
+		}
+	}
+	return false
+}
+
+// FireDriver runs one long-lived fire and feeds it a stage per level, so
+// connections and users carry over between levels.
+type FireDriver struct {
+	cmd       *exec.Cmd
+	in        io.WriteCloser
+	enc       *plan.Encoder
+	intervals chan hist.Stats
+	errc      chan error
+	stderr    io.Writer
+	scenario  *plan.Record
+	stage     func(users int) (*plan.Record, *plan.Record, error) // scenario (nil: unchanged), stage
+	think     time.Duration
+}
+
+// FireConfig says how to start fire.
+type FireConfig struct {
+	Path     string // fire binary
+	Target   string // --target
+	Interval time.Duration
+	Args     []string // more fire flags
+	// Stage returns the scenario and stage for a level (plan-cmd or the default).
+	Stage func(users int) (scenario, stage *plan.Record, err error)
+	// Think is the scenario's think time, for the offered rate.
+	Think  time.Duration
+	Stderr io.Writer
+}
+
+// StartFire starts fire with its feedback on a pipe.
+func StartFire(cfg FireConfig) (*FireDriver, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"--target", cfg.Target, "--feedback", "/dev/fd/3", "-o", os.DevNull,
+		"--interval", cfg.Interval.String(), "--progress", "0"}, cfg.Args...)
+	cmd := exec.Command(cfg.Path, args...)
+	cmd.ExtraFiles = []*os.File{pw}
+	cmd.Stderr = cfg.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting fire (%s): %v", cfg.Path, err)
+	}
+	pw.Close()
+	d := &FireDriver{cmd: cmd, in: in, enc: plan.NewEncoder(in), intervals: make(chan hist.Stats, 1024),
+		errc: make(chan error, 1), stderr: cfg.Stderr, stage: cfg.Stage, think: cfg.Think}
+	go func() {
+		defer close(d.intervals)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			var s hist.Stats
+			if json.Unmarshal(sc.Bytes(), &s) == nil && s.Type == hist.TypeInterval {
+				d.intervals <- s
+			}
+		}
+		pr.Close()
+	}()
+	d.enc.Encode(plan.Header("rampctl", 42))
+	return d, d.enc.Flush()
+}
+
+func (d *FireDriver) send(recs ...*plan.Record) error {
+	for _, r := range recs {
+		if r != nil {
+			d.enc.Encode(r)
+		}
+	}
+	if err := d.enc.Flush(); err != nil {
+		return fmt.Errorf("fire stopped taking stages: %v", err)
+	}
+	return nil
+}
+
+// Measure runs one level through fire.
+func (d *FireDriver) Measure(l *Level) Measure {
+	return func(ctx context.Context, users int) (Step, error) {
+		sc, stage, err := d.stage(users)
+		if err != nil {
+			return Step{}, err
+		}
+		label := "users=" + strconv.Itoa(users)
+		stage.AtMS, stage.Label = nil, label
+		start := time.Now()
+		if err := d.send(sc, stage); err != nil {
+			return Step{}, err
+		}
+		acc := hist.NewAcc()
+		measureFrom := start.Add(l.Warmup)
+		deadline := start.Add(l.Duration)
+		timer := time.NewTimer(l.Duration + 5*time.Second)
+		defer timer.Stop()
+		early := false
+	loop:
+		for {
+			select {
+			case <-ctx.Done():
+				return Step{}, ctx.Err()
+			case <-timer.C:
+				return Step{}, fmt.Errorf("fire sent no statistics for %v", l.Duration+5*time.Second)
+			case iv, ok := <-d.intervals:
+				if !ok {
+					return Step{}, fmt.Errorf("fire exited: %v", d.wait())
+				}
+				if iv.Stage != label || iv.End.Before(measureFrom.Add(time.Millisecond)) || iv.Start.Before(measureFrom.Add(-time.Millisecond)) {
+					if !iv.End.Before(deadline) && iv.Stage == label {
+						break loop
+					}
+					continue
+				}
+				acc.AddStats(&iv)
+				so := acc.Stats(hist.TypeInterval, false)
+				if l.Progress != nil {
+					l.Progress(users, time.Since(start), &so)
+				}
+				if l.clearlyFailing(&so) {
+					early = true
+					break loop
+				}
+				if !iv.End.Before(deadline) {
+					break loop
+				}
+			}
+		}
+		s := acc.Stats(hist.TypeInterval, true)
+		st := FromStats(users, &s)
+		if stage.Users != nil && d.think > 0 {
+			st.OfferedRPS = float64(users) / d.think.Seconds()
+		} else if stage.RateRPS != nil {
+			st.OfferedRPS = *stage.RateRPS
+		}
+		st.Pass = l.Req.Evaluate(&s).Pass && !early
+		st.EarlyStop = early
+		if l.Pause > 0 {
+			zero := &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(0), Label: "pause"}
+			if stage.RateRPS != nil {
+				zero = &plan.Record{Type: plan.TypeStage, RateRPS: plan.Ptr(0.0), Label: "pause"}
+			}
+			if err := d.send(zero); err != nil {
+				return st, err
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(l.Pause):
+			}
+		}
+		return st, nil
+	}
+}
+
+func (d *FireDriver) wait() error {
+	d.in.Close()
+	return d.cmd.Wait()
+}
+
+// Close ends the plan and waits for fire (bounded by fire's --stop-timeout).
+func (d *FireDriver) Close() error {
+	d.enc.Encode(&plan.Record{Type: plan.TypeEnd})
+	d.enc.Flush()
+	err := d.wait()
+	for range d.intervals {
+	}
+	return err
+}
+
+// ExecDriver runs a foreign load tester per level: a shell command with
+// {users} and {duration} filled in, whose Locust-format log (its stdout or
+// LogFile) is read with histo's parser.
+type ExecDriver struct {
+	Template string
+	LogFile  string
+	Stderr   io.Writer
+	mu       sync.Mutex
+}
+
+// Measure runs the command for one level.
+func (e *ExecDriver) Measure(l *Level) Measure {
+	return func(ctx context.Context, users int) (Step, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		secs := int(l.Duration.Round(time.Second) / time.Second)
+		cmdline := strings.NewReplacer("{users}", strconv.Itoa(users), "{duration}", strconv.Itoa(secs)+"s",
+			"{seconds}", strconv.Itoa(secs)).Replace(e.Template)
+		if e.LogFile != "" {
+			os.Remove(e.LogFile)
+		}
+		// bound the run: the tester gets its duration plus a minute, then is killed
+		cctx, cancel := context.WithTimeout(ctx, l.Duration+time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, "sh", "-c", cmdline)
+		cmd.Stderr = e.Stderr
+		var out strings.Builder
+		cmd.Stdout = &out
+		start := time.Now()
+		if err := cmd.Run(); err != nil && cctx.Err() == nil {
+			fmt.Fprintf(e.Stderr, "rampctl: %q: %v (its log is still evaluated)\n", cmdline, err)
+		}
+		var r io.Reader = strings.NewReader(out.String())
+		name := "stdout of " + cmdline
+		if e.LogFile != "" {
+			f, err := os.Open(e.LogFile)
+			if err != nil {
+				return Step{}, fmt.Errorf("--exec-log: %v", err)
+			}
+			defer f.Close()
+			r, name = f, e.LogFile
+		}
+		res, err := stats.Run(ctx, stats.Options{Since: start.Add(l.Warmup), Warn: e.Stderr}, []stats.Input{{Name: name, R: r}}, io.Discard)
+		if err != nil {
+			return Step{}, err
+		}
+		st := FromStats(users, &res.Summary)
+		st.Pass = l.Req.Evaluate(&res.Summary).Pass
+		if l.Pause > 0 {
+			time.Sleep(l.Pause)
+		}
+		return st, nil
+	}
+}
+
+// LegacyLog writes the original executor's log lines.
+type LegacyLog struct{ W io.Writer }
+
+func (g LegacyLog) line(format string, a ...any) {
+	if g.W != nil {
+		fmt.Fprintf(g.W, "%s %s\n", time.Now().Format("2006-01-02 15:04:05,000"), fmt.Sprintf(format, a...))
+	}
+}
+
+// Step writes "Clients: N: avg: Xs, max: Ys" and "--> True|False".
+func (g LegacyLog) Step(s Step) {
+	sec := func(ms float64) string { return strconv.FormatFloat(math.Round(ms*1000)/1e6, 'f', -1, 64) }
+	g.line("Clients: %d: avg: %ss, max: %ss", s.Users, sec(s.MeanMS), sec(s.MaxMS))
+	g.line("--> %s", map[bool]string{true: "True", false: "False"}[s.Pass])
+}
+
+// Finish writes the closing line.
+func (g LegacyLog) Finish(r Result) {
+	if r.FirstFailUsers > 0 {
+		g.line("Finished performance test. System failed at %d", r.FirstFailUsers)
+	} else {
+		g.line("Finished performance test. System did not fail up to %d", r.SaturationUsers)
+	}
+}
+
+// ReadSteps reads step records (for --resume).
+func ReadSteps(r io.Reader, name string) (map[int]Step, error) {
+	out := map[int]Step{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := sc.Bytes()
+		if len(b) == 0 || b[0] != '{' {
+			continue
+		}
+		var s Step
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("%s line %d: expected a JSON record: %v", name, line, err)
+		}
+		if s.Type == "step" {
+			if prev, ok := out[s.Users]; ok && !prev.Pass {
+				continue // a level that failed once stays failed
+			}
+			out[s.Users] = s
+		}
+	}
+	return out, sc.Err()
+}
+
+// Resuming wraps m so levels already recorded are not measured again.
+func Resuming(done map[int]Step, m Measure) Measure {
+	return func(ctx context.Context, users int) (Step, error) {
+		if s, ok := done[users]; ok {
+			delete(done, users) // a repeat measures again
+			s.Resumed = true
+			return s, nil
+		}
+		return m(ctx, users)
+	}
+}
+
+// Emit writes records as JSON lines.
+func Emit(w io.Writer, v any) error { return jsonl.Write(w, v) }

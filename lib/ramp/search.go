@@ -1,0 +1,189 @@
+// Package ramp finds a saturation point: it steps the load up while a
+// requirement holds and reports the highest level that passed (rampctl).
+package ramp
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/perflab/perflab/lib/hist"
+)
+
+// Step is the "step" record: the outcome of one load level.
+type Step struct {
+	Type        string    `json:"type"` // "step"
+	Users       int       `json:"users"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	OfferedRPS  float64   `json:"offered_rps"`
+	AchievedRPS float64   `json:"achieved_rps"`
+	Count       int64     `json:"count"`
+	Errors      int64     `json:"errors"`
+	MeanMS      float64   `json:"mean_ms"`
+	P50MS       float64   `json:"p50_ms"`
+	P99MS       float64   `json:"p99_ms"`
+	MaxMS       float64   `json:"max_ms"`
+	Pass        bool      `json:"pass"`
+	EarlyStop   bool      `json:"early_stop,omitempty"` // ended before --step-duration: clearly failing
+	Resumed     bool      `json:"resumed,omitempty"`    // taken from --resume, not measured again
+	Hist        string    `json:"hist,omitempty"`
+}
+
+// FromStats fills a step from the statistics of its measured part.
+func FromStats(users int, s *hist.Stats) Step {
+	st := Step{Type: "step", Users: users, Start: s.Start, End: s.End, Count: s.Count, Errors: s.Errors,
+		MeanMS: s.MeanMS, P50MS: s.P50MS, P99MS: s.P99MS, MaxMS: s.MaxMS, Hist: s.Hist}
+	if d := s.End.Sub(s.Start).Seconds(); d > 0 {
+		st.AchievedRPS = math.Round(float64(s.Count+s.Errors)/d*1000) / 1000
+	}
+	return st
+}
+
+// Result is the final "result" record.
+type Result struct {
+	Type            string  `json:"type"` // "result"
+	Found           bool    `json:"found"`
+	SaturationUsers int     `json:"saturation_users"` // highest level that passed (0: none)
+	FirstFailUsers  int     `json:"first_fail_users"` // lowest level that failed (0: none)
+	Requirement     string  `json:"requirement"`
+	Search          string  `json:"search"`
+	Steps           int     `json:"steps"`
+	WallS           float64 `json:"wall_s"`
+}
+
+// Measure runs one level and says whether it passed.
+type Measure func(ctx context.Context, users int) (Step, error)
+
+// Search holds the strategy's parameters.
+type Search struct {
+	Strategy  string  // "fast" or "linear"
+	Start     int     // first level
+	StepSize  int     // linear: users added per level
+	Growth    float64 // fast: factor between levels while they pass
+	Precision float64 // fast: stop when (first fail − last pass) ≤ Precision × last pass
+	MaxUsers  int
+	Repeat    int // measure each level this many times; it passes only if every run passes
+	// Progress is told before each level (may be nil).
+	Progress func(level, users, stepsLeft int)
+}
+
+// Run searches and returns every step (in order) and the result.
+func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Result, error) {
+	if s.Start < 1 {
+		s.Start = 1
+	}
+	if s.MaxUsers < s.Start {
+		s.MaxUsers = s.Start
+	}
+	if s.Repeat < 1 {
+		s.Repeat = 1
+	}
+	if s.Growth <= 1 {
+		s.Growth = 2
+	}
+	res := Result{Type: "result", Search: s.Strategy}
+	level := 0
+	try := func(users int) (bool, error) {
+		for r := 0; r < s.Repeat; r++ {
+			level++
+			if s.Progress != nil {
+				s.Progress(level, users, s.stepsLeft(res.SaturationUsers, res.FirstFailUsers, users))
+			}
+			st, err := m(ctx, users)
+			if err != nil {
+				return false, err
+			}
+			res.Steps++
+			if err := emit(st); err != nil {
+				return false, err
+			}
+			if !st.Pass {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	lo, hi := 0, 0
+	switch s.Strategy {
+	case "linear":
+		for n := s.Start; n <= s.MaxUsers; n = s.nextLinear(n) {
+			ok, err := try(n)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				hi = n
+				break
+			}
+			lo = n
+			res.SaturationUsers = lo
+		}
+	case "fast", "":
+		res.Search = "fast"
+		n := s.Start
+		for {
+			ok, err := try(n)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				hi = n
+				break
+			}
+			lo = n
+			res.SaturationUsers = lo
+			if n >= s.MaxUsers {
+				break
+			}
+			n = min(max(int(math.Ceil(float64(n)*s.Growth)), n+1), s.MaxUsers)
+		}
+		res.FirstFailUsers = hi
+		for hi > 0 && float64(hi-lo) > math.Max(1, s.Precision*float64(lo)) {
+			mid := (lo + hi) / 2
+			ok, err := try(mid)
+			if err != nil {
+				return res, err
+			}
+			if ok {
+				lo = mid
+			} else {
+				hi = mid
+			}
+			res.SaturationUsers, res.FirstFailUsers = lo, hi
+		}
+	default:
+		return res, fmt.Errorf("unknown search %q (fast, linear)", s.Strategy)
+	}
+	res.SaturationUsers, res.FirstFailUsers = lo, hi
+	res.Found = lo > 0 && hi > 0
+	return res, nil
+}
+
+func (s *Search) nextLinear(n int) int {
+	if s.StepSize < 1 {
+		s.StepSize = 1
+	}
+	// the study's sequence: 1, then 10, 20, 30, … (multiples of the step)
+	return (n/s.StepSize + 1) * s.StepSize
+}
+
+// stepsLeft estimates the levels still to run (for progress).
+func (s *Search) stepsLeft(lo, hi, next int) int {
+	if s.Strategy == "linear" {
+		return max((s.MaxUsers-next)/max(s.StepSize, 1)+1, 1) * s.Repeat
+	}
+	bisect := func(lo, hi int) int {
+		n := 0
+		for float64(hi-lo) > math.Max(1, s.Precision*float64(max(lo, 1))) {
+			hi = (lo + hi) / 2 // pessimistic: assume the upper half fails
+			n++
+		}
+		return n
+	}
+	if hi == 0 { // still growing: guess the next level fails
+		return (1 + bisect(next/2, next)) * s.Repeat
+	}
+	return (bisect(lo, hi) + 1) * s.Repeat
+}

@@ -1,0 +1,74 @@
+package ramp
+
+import (
+	"context"
+	"testing"
+)
+
+// a system that passes up to cap users
+func fake(cap int, seen *[]int) Measure {
+	return func(_ context.Context, users int) (Step, error) {
+		*seen = append(*seen, users)
+		return Step{Type: "step", Users: users, Pass: users <= cap}, nil
+	}
+}
+
+func TestFastSearchFindsCapacityWithinPrecision(t *testing.T) {
+	for _, cap := range []int{1, 7, 300, 1240, 5000} {
+		var seen []int
+		s := Search{Strategy: "fast", Start: 10, Growth: 2, Precision: 0.05, MaxUsers: 100000}
+		res, err := s.Run(context.Background(), fake(cap, &seen), func(Step) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.SaturationUsers > cap || res.FirstFailUsers <= cap {
+			t.Fatalf("cap %d: saturation %d, first fail %d", cap, res.SaturationUsers, res.FirstFailUsers)
+		}
+		if res.SaturationUsers > 0 && float64(res.FirstFailUsers-res.SaturationUsers) > 0.05*float64(res.SaturationUsers)+1 {
+			t.Fatalf("cap %d: bracket %d..%d wider than 5%%", cap, res.SaturationUsers, res.FirstFailUsers)
+		}
+		if cap == 300 && len(seen) > 12 {
+			t.Fatalf("cap 300 took %d levels: %v", len(seen), seen)
+		}
+	}
+}
+
+func TestLinearIsTheStudysSequence(t *testing.T) {
+	var seen []int
+	s := Search{Strategy: "linear", Start: 1, StepSize: 10, MaxUsers: 1000}
+	res, _ := s.Run(context.Background(), fake(35, &seen), func(Step) error { return nil })
+	want := []int{1, 10, 20, 30, 40}
+	if len(seen) != len(want) {
+		t.Fatalf("levels %v, want %v", seen, want)
+	}
+	for i := range want {
+		if seen[i] != want[i] {
+			t.Fatalf("levels %v, want %v", seen, want)
+		}
+	}
+	if !res.Found || res.SaturationUsers != 30 || res.FirstFailUsers != 40 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestNoSaturationUpToMax(t *testing.T) {
+	var seen []int
+	s := Search{Strategy: "fast", Start: 10, Growth: 2, Precision: 0.05, MaxUsers: 100}
+	res, _ := s.Run(context.Background(), fake(1000, &seen), func(Step) error { return nil })
+	if res.Found || res.SaturationUsers != 100 || res.FirstFailUsers != 0 || seen[len(seen)-1] != 100 {
+		t.Fatalf("%+v after %v", res, seen)
+	}
+}
+
+func TestRepeatFailsIfAnyRunFails(t *testing.T) {
+	calls := 0
+	m := func(_ context.Context, users int) (Step, error) {
+		calls++
+		return Step{Users: users, Pass: users < 20 || (users < 40 && calls%2 == 1)}, nil
+	}
+	s := Search{Strategy: "linear", Start: 10, StepSize: 10, MaxUsers: 100, Repeat: 2}
+	res, _ := s.Run(context.Background(), m, func(Step) error { return nil })
+	if res.SaturationUsers != 10 || res.FirstFailUsers != 20 {
+		t.Fatalf("%+v", res)
+	}
+}

@@ -1,0 +1,307 @@
+// Package e2e runs the real binaries on loopback ports, as a user would.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "perflab-e2e")
+	if err != nil {
+		panic(err)
+	}
+	bin = dir
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../plan", "../fire", "../histo", "../plotrt", "../rampctl", "../../sims/arssim")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the tools:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// arssim starts the simulator and waits until it answers.
+func arssim(t *testing.T, args ...string) string {
+	t.Helper()
+	port := freePort(t)
+	cmd := exec.Command(filepath.Join(bin, "arssim"), append([]string{"--listen", "127.0.0.1:" + port}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			return port
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("arssim did not start: %s", stderr.String())
+	return ""
+}
+
+// sh runs a shell pipeline with the tools on PATH.
+func sh(t *testing.T, dir, script string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code = 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+var respLine = regexp.MustCompile(`Response time (\d+) ms`)
+
+func times(log string) []int {
+	var out []int
+	for _, m := range respLine.FindAllStringSubmatch(log, -1) {
+		n, _ := strconv.Atoi(m[1])
+		out = append(out, n)
+	}
+	return out
+}
+
+// The owner's example, against the paper's model: ~2000 ms per response.
+func TestOwnersExampleMeasuresTwoSeconds(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "minimal", "--processing", "2s")
+	dir := t.TempDir()
+	_, stderr, code := sh(t, dir, "plan mascots --duration 3s | fire --target :"+port+" > locust_log.log")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "locust_log.log"))
+	ts := times(string(b))
+	if len(ts) < 1 {
+		t.Fatalf("no responses: %q %s", b, stderr)
+	}
+	for _, ms := range ts {
+		if ms < 1990 || ms > 2050 {
+			t.Fatalf("response time %d ms, want ~2000", ms)
+		}
+	}
+	// and the evaluator pipeline of the owner
+	_, stderr, code = sh(t, dir, "histo < locust_log.log | plotrt -o out.png")
+	if code != 0 {
+		t.Fatalf("histo | plotrt: exit %d: %s", code, stderr)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "out.png")); err != nil || st.Size() < 10000 {
+		t.Fatalf("out.png: %v", err)
+	}
+}
+
+// A fault makes one long response of about the outage: 29.5–37.5 s, here at
+// time scale 0.01 (295–375 ms), the device's processing at 2 s × 0.01 and its
+// think time scaled alike (10 ms).
+func TestFaultShowsAsOneLongResponse(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	port := arssim(t, "--model", "minimal", "--time-scale", "0.01", "--faults", "every:60s", "--events", filepath.Join(dir, "events.jsonl"))
+	_, stderr, code := sh(t, dir, "plan constant --users 1 --think 10ms --repeat --method POST --path /fake_call --duration 1100ms | fire --target :"+port+" > log")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "log"))
+	long := 0
+	for _, ms := range times(string(b)) {
+		switch {
+		case ms >= 250 && ms <= 420:
+			long++
+		case ms >= 18 && ms <= 30:
+		default:
+			t.Errorf("response time %d ms: neither the 20 ms processing nor an outage", ms)
+		}
+	}
+	if long != 1 {
+		t.Fatalf("%d outage-long responses, want 1:\n%s", long, b)
+	}
+	ev, _ := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if !strings.Contains(string(ev), `"event":"fault"`) || !strings.Contains(string(ev), `"event":"recovered"`) {
+		t.Fatalf("events: %s", ev)
+	}
+	// the study's statistics: no response above 10 s at this scale; histo reads it
+	_, stderr, code = sh(t, dir, "histo --require study < log > stats.jsonl")
+	if code != 0 || !strings.Contains(stderr, "responses above 30s: 0") {
+		t.Fatalf("histo exit %d: %s", code, stderr)
+	}
+	_, stderr, code = sh(t, dir, "plotrt --events events.jsonl --fault-band 280ms-360ms -o fig.svg stats.jsonl")
+	if code != 0 {
+		t.Fatalf("plotrt: %s", stderr)
+	}
+}
+
+func TestSIGINTLeavesCompleteLogAndSummary(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "minimal", "--processing", "10ms")
+	dir := t.TempDir()
+	sh(t, dir, "plan mascots --devices 20 > plan.jsonl")
+	cmd := exec.Command(filepath.Join(bin, "fire"), "--target", ":"+port, "--feedback", "fb.jsonl", "plan.jsonl")
+	cmd.Dir = dir
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("fire after SIGINT: %v: %s", err, stderr.String())
+	}
+	s := out.String()
+	n := strings.Count(s, "\n")
+	if n < 20 || !strings.HasSuffix(s, "\n") || len(times(s)) != n {
+		t.Fatalf("%d lines, complete: %v", n, strings.HasSuffix(s, "\n"))
+	}
+	if !strings.Contains(stderr.String(), fmt.Sprintf("fire: summary: %d responses", n)) {
+		t.Fatalf("summary does not match the log's %d lines: %s", n, stderr.String())
+	}
+	fb, _ := os.ReadFile(filepath.Join(dir, "fb.jsonl"))
+	if !strings.Contains(string(fb), `"type":"summary"`) {
+		t.Fatal("no summary record in the feedback file")
+	}
+}
+
+func TestClosedPipeEndsCleanly(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "none")
+	_, stderr, code := sh(t, t.TempDir(), "plan constant --users 4 --duration 20s | fire --target :"+port+" | head -n 3 > /dev/null")
+	if code != 0 || !strings.Contains(stderr, "fire: summary:") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestBadInputOneLineErrorsAndExitCodes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.jsonl"), []byte(`{"type":"plan","version":1}`+"\n{oops\n"), 0o644)
+	_, stderr, code := sh(t, dir, "fire --target :1 < bad.jsonl")
+	if code != 2 || strings.TrimSpace(stderr) == "" || !strings.Contains(stderr, "fire: plan line 2: expected a JSON plan record") {
+		t.Fatalf("fire bad plan: exit %d, %q", code, stderr)
+	}
+	_, stderr, code = sh(t, dir, "histo missing.log")
+	if code != 2 || !strings.Contains(stderr, "missing.log") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("histo missing file: exit %d, %q", code, stderr)
+	}
+	os.WriteFile(filepath.Join(dir, "slow.log"), []byte("[2020-06-30 15:20:02,168] h/INFO/x: Response time 35000 ms\n[2020-06-30 15:20:03,168] h/INFO/x: Response time x ms\n"), 0o644)
+	out, stderr, code := sh(t, dir, "histo --require study slow.log")
+	if code != 1 || !strings.Contains(out, `"type":"verdict"`) || !strings.Contains(stderr, "slow.log line 2") {
+		t.Fatalf("histo requirement: exit %d, %q %q", code, out, stderr)
+	}
+	_, stderr, code = sh(t, dir, "plan trace nothing.log")
+	if code != 2 || !strings.Contains(stderr, "nothing.log") {
+		t.Fatalf("plan missing trace: exit %d, %q", code, stderr)
+	}
+	_, _, code = sh(t, dir, "fire --bogus-flag")
+	if code != 2 {
+		t.Fatalf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+// Lines must never be cut: read the log while fire writes it.
+func TestLogLinesWhole(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "none")
+	out, _, code := sh(t, t.TempDir(), "plan constant --rate 3000 --duration 1s | fire --target :"+port+" --format jsonl")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	n := 0
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), `{"type":"sample"`) || !strings.HasSuffix(sc.Text(), "}") {
+			t.Fatalf("line %q", sc.Text())
+		}
+		n++
+	}
+	if n < 2970 || n > 3030 {
+		t.Fatalf("%d samples at 3000/s for 1 s", n)
+	}
+	_ = io.EOF
+}
+
+// The acceptance system of rampctl, time-scaled by 10: a single server with
+// 1 ms service and 100 ms think passes p99 ≤ 200 ms up to (200+100)/1 = 300
+// devices (the unscaled: 10 ms, 1 s, 2 s).
+func TestRampctlFindsKnownCapacity(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "minimal", "--processing", "1ms")
+	dir := t.TempDir()
+	out, stderr, code := sh(t, dir, "rampctl --target :"+port+" --max-p99 200ms --think 100ms --search fast "+
+		"--step-duration 1500ms --warmup 600ms --legacy-log legacy.log > steps.jsonl; rc=$?; cat steps.jsonl; exit $rc")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no result: %s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	if n < 270 || n > 330 {
+		t.Fatalf("saturation %d users, want 300 ± 10%%", n)
+	}
+	lg, _ := os.ReadFile(filepath.Join(dir, "legacy.log"))
+	if !regexp.MustCompile(`Clients: \d+: avg: [\d.]+s, max: [\d.]+s\n.*--> (True|False)`).Match(lg) ||
+		!strings.Contains(string(lg), "Finished performance test. System failed at ") {
+		t.Fatalf("legacy log:\n%s", lg)
+	}
+	// plotrt draws it as latency against load, and reads the legacy log too
+	for _, in := range []string{"steps.jsonl", "legacy.log"} {
+		if _, stderr, code := sh(t, dir, "plotrt -o load.svg "+in); code != 0 || !strings.Contains(stderr, "load chart") {
+			t.Fatalf("plotrt %s: %s", in, stderr)
+		}
+	}
+	// resume: with every level recorded, nothing is measured again
+	out2, stderr, code := sh(t, dir, "rampctl --target :"+port+" --max-p99 200ms --think 100ms --step-duration 1500ms --warmup 600ms --resume steps.jsonl")
+	if code != 0 || strings.Count(out2, `"resumed":true`) != strings.Count(out, `"type":"step"`) {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, out2, stderr)
+	}
+}
+
+func TestRampctlNoSaturationExitCode(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "none")
+	_, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --max-p99 1s --think 100ms --start 2 --max-users 8 --step-duration 600ms --warmup 200ms > /dev/null")
+	if code != 3 || !strings.Contains(stderr, "no level failed up to --max-users 8") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}

@@ -1,0 +1,247 @@
+// Command rampctl steps the load up, level by level, until a latency
+// requirement breaks, and reports the saturation point.
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/perflab/perflab/lib/cli"
+	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/plan"
+	"github.com/perflab/perflab/lib/ramp"
+	"github.com/perflab/perflab/lib/requirement"
+)
+
+type flags struct {
+	Target  string        `short:"t" default:":1337" help:"Target (arssim's default address)."`
+	Fire    string        `help:"fire binary (default: beside rampctl, else on PATH)."`
+	PlanCmd string        `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
+	Think   time.Duration `default:"1s" help:"Default workload: the alarm devices' think time."`
+	Exec    string        `help:"Run a foreign load tester per level instead of fire: a shell command with {users} and {duration}, writing a Locust-format log."`
+	ExecLog string        `help:"With --exec: the tester's log file (default: its stdout)."`
+
+	requirement.Flags `embed:"" group:"Requirement (a level passes only if all hold; default: study)"`
+
+	Search     string        `default:"fast" enum:"fast,linear" help:"fast: grow geometrically, then bisect; linear: start, then +step (the study's)."`
+	Start      int           `help:"First level (default: 10 for fast, 1 for linear)."`
+	Step       int           `default:"10" help:"linear: users added per level."`
+	Growth     float64       `default:"2" help:"fast: factor between passing levels."`
+	Precision  float64       `default:"0.05" help:"fast: stop when the bracket is within this share of the last pass."`
+	MaxUsers   int           `default:"10000" help:"Highest level to try."`
+	Repeat     int           `default:"1" help:"Measure each level this many times; it passes only if every run does."`
+	StepDur    time.Duration `name:"step-duration" default:"2m" help:"Length of a level."`
+	Warmup     time.Duration `default:"10s" help:"Start of a level left out of its statistics."`
+	Pause      time.Duration `default:"0s" help:"Pause between levels (no load)."`
+	Interval   time.Duration `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
+	MinSamples int64         `default:"100" help:"Samples needed before a clearly failing level may end early."`
+	LegacyLog  string        `help:"Also write the original executor's log lines (Clients: N: avg: Xs, max: Ys) to this file."`
+	Resume     string        `help:"Continue from the step records of an interrupted run (its stdout)."`
+	Output     string        `short:"o" default:"-" help:"Where step and result records go; - is stdout."`
+}
+
+func main() {
+	var f flags
+	cli.Parse(&f, kong.Name("rampctl"),
+		kong.Description("Step the load up until a requirement breaks; report the saturation point.\n\n"+
+			"Exit codes: 0 saturation point found, 1 even the first level failed, 2 usage or input error, "+
+			"3 no level failed up to --max-users."))
+	cli.Main("rampctl", run(&f))
+}
+
+func findFire(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "fire")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("fire")
+	if err != nil {
+		return "", fmt.Errorf("fire not found beside rampctl or on PATH: build it (make) or give --fire")
+	}
+	return p, nil
+}
+
+// stageFunc returns the scenario and stage of a level.
+func stageFunc(f *flags) func(int) (*plan.Record, *plan.Record, error) {
+	if f.PlanCmd == "" {
+		sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device", ThinkMS: float64(f.Think) / 1e6, Steps: []plan.Step{plan.AlarmStep}}
+		sent := false
+		return func(users int) (*plan.Record, *plan.Record, error) {
+			var s *plan.Record
+			if !sent {
+				s, sent = sc, true
+			}
+			return s, &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(users)}, nil
+		}
+	}
+	return func(users int) (*plan.Record, *plan.Record, error) {
+		cmdline := strings.ReplaceAll(f.PlanCmd, "{users}", strconv.Itoa(users))
+		var out, errb bytes.Buffer
+		cmd := exec.Command("sh", "-c", cmdline)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			return nil, nil, fmt.Errorf("--plan-cmd %q: %v: %s", cmdline, err, strings.TrimSpace(errb.String()))
+		}
+		dec := plan.NewDecoder(&out, "--plan-cmd output")
+		var sc, st *plan.Record
+		for {
+			r, err := dec.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			switch {
+			case r.Type == plan.TypeScenario:
+				sc = r
+			case r.Type == plan.TypeStage && st == nil:
+				st = r
+			}
+		}
+		if sc == nil || st == nil {
+			return nil, nil, fmt.Errorf("--plan-cmd %q: expected a scenario and a stage", cmdline)
+		}
+		return sc, st, nil
+	}
+}
+
+func run(f *flags) error {
+	req, err := f.Requirement()
+	if err != nil {
+		return cli.Usage(err)
+	}
+	if req.Empty() {
+		req = requirement.Study()
+		req.Legacy2020 = f.Legacy2020
+	}
+	if f.Start == 0 {
+		f.Start = map[string]int{"fast": 10, "linear": 1}[f.Search]
+	}
+	if f.Warmup >= f.StepDur {
+		return cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", f.Warmup, f.StepDur)
+	}
+	if f.Interval == 0 {
+		f.Interval = min(time.Second, f.StepDur/10)
+	}
+	out, err := cli.CreateOut(f.Output)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	defer out.Close()
+	var legacy ramp.LegacyLog
+	if f.LegacyLog != "" {
+		lf, err := os.Create(f.LegacyLog)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		defer lf.Close()
+		legacy.W = lf
+	}
+	var done map[int]ramp.Step
+	if f.Resume != "" {
+		rf, err := os.Open(f.Resume)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		done, err = ramp.ReadSteps(rf, f.Resume)
+		rf.Close()
+		if err != nil {
+			return cli.Usage(err)
+		}
+		fmt.Fprintf(os.Stderr, "rampctl: resuming with %d recorded levels from %s\n", len(done), f.Resume)
+	}
+
+	ctx, stop := cli.StopContext(context.Background(), nil)
+	defer stop()
+	t0 := time.Now()
+	level := &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: req, MinSamples: f.MinSamples}
+	var cur struct{ level, users, left int }
+	tty := false
+	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		tty = true // live progress only on a terminal; logs get one line a level
+	}
+	level.Progress = func(users int, el time.Duration, s *hist.Stats) {
+		if !tty {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "\rrampctl: level %d: %d users, %v/%v, p99 %.0f ms, mean %.0f ms, max %.0f ms (%s), ~%d levels left, %v elapsed   ",
+			cur.level, users, el.Round(time.Second), f.StepDur, s.P99MS, s.MeanMS, s.MaxMS, req, cur.left, time.Since(t0).Round(time.Second))
+	}
+	var measure ramp.Measure
+	if f.Exec != "" {
+		measure = (&ramp.ExecDriver{Template: f.Exec, LogFile: f.ExecLog, Stderr: os.Stderr}).Measure(level)
+	} else {
+		firePath, err := findFire(f.Fire)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		if _, err := plan.NewDecoder(strings.NewReader(""), "").Next(); err != io.EOF {
+			return err
+		}
+		d, err := ramp.StartFire(ramp.FireConfig{Path: firePath, Target: f.Target, Interval: f.Interval,
+			Stage: stageFunc(f), Think: f.Think, Stderr: os.Stderr, Args: []string{"--stop-timeout", "5s"}})
+		if err != nil {
+			return cli.Usage(err)
+		}
+		defer d.Close()
+		measure = d.Measure(level)
+	}
+	if done != nil {
+		measure = ramp.Resuming(done, measure)
+	}
+	s := &ramp.Search{Strategy: f.Search, Start: f.Start, StepSize: f.Step, Growth: f.Growth, Precision: f.Precision,
+		MaxUsers: f.MaxUsers, Repeat: f.Repeat,
+		Progress: func(l, users, left int) {
+			cur.level, cur.users, cur.left = l, users, left
+			if !tty {
+				fmt.Fprintf(os.Stderr, "rampctl: level %d: %d users for %v (~%d levels left, %v elapsed)\n", l, users, f.StepDur, left, time.Since(t0).Round(time.Second))
+			}
+		}}
+	res, err := s.Run(ctx, measure, func(st ramp.Step) error {
+		word := map[bool]string{true: "pass", false: "FAIL"}[st.Pass]
+		fmt.Fprintf(os.Stderr, "%srampctl: %d users: %s (mean %.0f ms, p99 %.0f ms, max %.0f ms, %.1f req/s%s)%s\n",
+			map[bool]string{true: "\r", false: ""}[tty], st.Users, word, st.MeanMS, st.P99MS, st.MaxMS, st.AchievedRPS,
+			map[bool]string{true: ", ended early", false: ""}[st.EarlyStop],
+			map[bool]string{true: " [resumed]", false: ""}[st.Resumed])
+		legacy.Step(st)
+		return ramp.Emit(out, st)
+	})
+	res.Requirement = req.String()
+	res.WallS = time.Since(t0).Round(time.Millisecond).Seconds()
+	if err != nil {
+		if ctx.Err() != nil {
+			return cli.Usagef("interrupted after %d levels; continue with --resume on the records written so far", res.Steps)
+		}
+		return err
+	}
+	legacy.Finish(res)
+	if err := ramp.Emit(out, res); err != nil {
+		return err
+	}
+	switch {
+	case res.Found:
+		fmt.Fprintf(os.Stderr, "rampctl: saturation point: %d users pass, %d fail (%s), %d levels in %.0f s\n",
+			res.SaturationUsers, res.FirstFailUsers, req, res.Steps, res.WallS)
+		return nil
+	case res.FirstFailUsers > 0:
+		return &cli.ExitError{Code: cli.ExitRequirement, Err: fmt.Errorf("even %d users fail %s", res.FirstFailUsers, req)}
+	default:
+		return &cli.ExitError{Code: cli.ExitNoSat, Err: fmt.Errorf("no level failed up to --max-users %d", f.MaxUsers)}
+	}
+}
