@@ -27,8 +27,22 @@ type Level struct {
 	Req                     requirement.Requirement
 	// MinSamples before a step may end early as clearly failing.
 	MinSamples int64
+	// TimeScale: the simulator's --time-scale; latencies are divided by it
+	// so requirements and step records are in model time (0: 1).
+	TimeScale float64
 	// Progress is called with the measured part so far (may be nil).
 	Progress func(users int, elapsed time.Duration, soFar *hist.Stats)
+}
+
+// toModelTime divides the latencies of s by the time scale (the encoded
+// histogram stays in real microseconds).
+func (l *Level) toModelTime(s *hist.Stats) {
+	if l.TimeScale <= 0 || l.TimeScale == 1 {
+		return
+	}
+	for _, p := range []*float64{&s.MinMS, &s.MeanMS, &s.P50MS, &s.P90MS, &s.P99MS, &s.P999MS, &s.MaxMS} {
+		*p = math.Round(*p/l.TimeScale*1000) / 1000
+	}
 }
 
 // clearlyFailing: the maximum is already broken, or, with enough samples, a
@@ -160,6 +174,7 @@ func (d *FireDriver) Measure(l *Level) Measure {
 				}
 				acc.AddStats(&iv)
 				so := acc.Stats(hist.TypeInterval, false)
+				l.toModelTime(&so)
 				if l.Progress != nil {
 					l.Progress(users, time.Since(start), &so)
 				}
@@ -173,7 +188,9 @@ func (d *FireDriver) Measure(l *Level) Measure {
 			}
 		}
 		s := acc.Stats(hist.TypeInterval, true)
+		l.toModelTime(&s)
 		st := FromStats(users, &s)
+		st.TimeScale = l.TimeScale
 		if stage.Users != nil && d.think > 0 {
 			st.OfferedRPS = float64(users) / d.think.Seconds()
 		} else if stage.RateRPS != nil {
@@ -255,7 +272,7 @@ func (e *ExecDriver) Measure(l *Level) Measure {
 			defer f.Close()
 			r, name = f, e.LogFile
 		}
-		res, err := stats.Run(ctx, stats.Options{Since: start.Add(l.Warmup), Warn: e.Stderr}, []stats.Input{{Name: name, R: r}}, io.Discard)
+		res, err := stats.Run(ctx, stats.Options{Since: start.Add(l.Warmup), Warn: e.Stderr, TimeScale: l.TimeScale}, []stats.Input{{Name: name, R: r}}, io.Discard)
 		if err != nil {
 			return Step{}, err
 		}

@@ -28,6 +28,7 @@ type Step struct {
 	Pass        bool      `json:"pass"`
 	EarlyStop   bool      `json:"early_stop,omitempty"` // ended before --step-duration: clearly failing
 	Resumed     bool      `json:"resumed,omitempty"`    // taken from --resume, not measured again
+	TimeScale   float64   `json:"time_scale,omitempty"` // latencies are in model time: real ÷ this
 	Hist        string    `json:"hist,omitempty"`
 }
 

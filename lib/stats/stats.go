@@ -26,6 +26,9 @@ type Options struct {
 	Warn        io.Writer        // warnings about malformed lines
 	MaxWarnings int              // warnings printed at most (the rest are counted)
 	Since       time.Time        // skip samples completed before this (a warm-up)
+	// TimeScale divides every latency read from samples, so a run against a
+	// simulator at --time-scale F is reported in the model's time (0: 1).
+	TimeScale float64
 }
 
 // Input is one named stream.
@@ -201,6 +204,9 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 				warn(s.name, s.line, err)
 			}
 		} else {
+			if opts.TimeScale > 0 && opts.TimeScale != 1 {
+				it.us = int64(float64(it.us)/opts.TimeScale + 0.5)
+			}
 			total.Add(it.t, it.us, it.failed)
 		}
 		if iv != nil && (opts.Since.IsZero() || !it.t.Before(opts.Since)) {

@@ -23,30 +23,31 @@ import (
 var modelsFS embed.FS
 
 type flags struct {
-	Config        kong.ConfigFlag `help:"JSON file of flag values (keys as flag names, e.g. {\"model\":\"lr\"}); flags on the command line win."`
-	Listen        string          `default:"127.0.0.1:1337" help:"Address to listen on."`
-	Preset        string          `default:"staging" enum:"staging,production" help:"Parameter preset (domain.md §4): staging (2 s min, 10 s max processing) or production (6 s, 2799 s)."`
-	Model         string          `default:"minimal" enum:"minimal,random,lr,none" help:"Processing-time model: minimal (paper: FIFO, fixed time), random, lr (regression), none (answer at once)."`
-	Processing    time.Duration   `help:"Min processing time (minimal: every request's time; random: upper bound). Default: the preset's."`
-	MaxProcessing time.Duration   `help:"Max processing time (lr: cap on one request). Default: the preset's."`
-	ModelFile     string          `help:"lr model: a shipped name (rast-2022, ridge-2023, lr-2020) or a JSON file. Default: rast-2022."`
-	Faults        string          `default:"none" help:"Fault schedule: none, every:DURATION, mascots (minutes 5, 6, 7, then every 7 min), file:PATH."`
-	DetectMin     time.Duration   `default:"26s" help:"Fault detection time, lower bound (uniform)."`
-	DetectMax     time.Duration   `default:"34s" help:"Fault detection time, upper bound."`
-	Position      int             `default:"2" help:"Position of this ARS in the server check list (adds 2 s per place after the first)."`
-	Reaction      time.Duration   `default:"1s" help:"Operator reaction time."`
-	Recovery      time.Duration   `default:"500ms" help:"Recovery action time."`
-	TimeScale     float64         `default:"1" help:"Multiply every model duration (processing, detection, reaction, recovery, schedule) by this."`
-	Seed          int64           `default:"42" help:"Seed of every random choice."`
-	Log           string          `help:"Write the original ARS log lines to this file (- for stdout)."`
-	Events        string          `help:"Write fault events as JSON lines to this file (- for stdout), for plotrt."`
-	MaxInflight   int             `default:"100000" help:"Requests in the model at once at most; more get 503 at once."`
-	ControlToken  string          `env:"ARSSIM_CONTROL_TOKEN" help:"Token (header X-Control-Token) that opens the control endpoint to non-loopback peers."`
+	Version       kong.VersionFlag `help:"Print the version and exit."`
+	Config        kong.ConfigFlag  `help:"JSON file of flag values (keys as flag names, e.g. {\"model\":\"lr\"}); flags on the command line win."`
+	Listen        string           `default:"127.0.0.1:1337" help:"Address to listen on."`
+	Preset        string           `default:"staging" enum:"staging,production" help:"Parameter preset (domain.md §4): staging (2 s min, 10 s max processing) or production (6 s, 2799 s)."`
+	Model         string           `default:"minimal" enum:"minimal,random,lr,none" help:"Processing-time model: minimal (paper: FIFO, fixed time), random, lr (regression), none (answer at once)."`
+	Processing    time.Duration    `help:"Min processing time (minimal: every request's time; random: upper bound). Default: the preset's."`
+	MaxProcessing time.Duration    `help:"Max processing time (lr: cap on one request). Default: the preset's."`
+	ModelFile     string           `help:"lr model: a shipped name (rast-2022, ridge-2023, lr-2020) or a JSON file. Default: rast-2022."`
+	Faults        string           `default:"none" help:"Fault schedule: none, every:DURATION, mascots (minutes 5, 6, 7, then every 7 min), file:PATH."`
+	DetectMin     time.Duration    `default:"26s" help:"Fault detection time, lower bound (uniform)."`
+	DetectMax     time.Duration    `default:"34s" help:"Fault detection time, upper bound."`
+	Position      int              `default:"2" help:"Position of this ARS in the server check list (adds 2 s per place after the first)."`
+	Reaction      time.Duration    `default:"1s" help:"Operator reaction time."`
+	Recovery      time.Duration    `default:"500ms" help:"Recovery action time."`
+	TimeScale     float64          `default:"1" help:"Multiply every model duration (processing, detection, reaction, recovery, schedule) by this."`
+	Seed          int64            `default:"42" help:"Seed of every random choice."`
+	Log           string           `help:"Write the original ARS log lines to this file (- for stdout)."`
+	Events        string           `help:"Write fault events as JSON lines to this file (- for stdout), for plotrt."`
+	MaxInflight   int              `default:"100000" help:"Requests in the model at once at most; more get 503 at once."`
+	ControlToken  string           `env:"ARSSIM_CONTROL_TOKEN" help:"Token (header X-Control-Token) that opens the control endpoint to non-loopback peers."`
 }
 
 func main() {
 	var f flags
-	cli.Parse(&f, kong.Name("arssim"),
+	cli.Parse(&f, kong.Name("arssim"), kong.Vars{"version": cli.Version},
 		kong.Description("Simulated Alarm Receiving Software (MASCOTS 2020). POST/PUT: 200 after the model's processing time, "+
 			"500 at once while faulted; GET/DELETE: 200. Control: POST /_arssim/fault, GET /_arssim/state (loopback or token).\n\n"+
 			"Exit codes: 0 ok (stopped by a signal), 2 usage or input error."),

@@ -15,25 +15,26 @@ import (
 )
 
 type flags struct {
-	Target      string        `short:"t" default:":1337" help:"Target: host:port, :port (127.0.0.1) or an http(s) URL."`
-	Plan        string        `arg:"" optional:"" default:"-" help:"Plan file (JSON lines from plan); - is stdin."`
-	Format      string        `default:"locust" enum:"locust,jsonl" help:"Output: Locust log lines (locust) or sample records (jsonl)."`
-	Output      string        `short:"o" default:"-" help:"Where samples go; - is stdout."`
-	Feedback    string        `help:"Write interval and summary statistics records (JSON lines) to this file."`
-	Interval    time.Duration `default:"1s" help:"Length of a feedback interval."`
-	Progress    time.Duration `default:"5s" help:"Print progress on stderr this often (0: never)."`
-	MaxInflight int           `default:"10000" help:"Open model: sends in flight at most; arrivals beyond are counted as missed."`
-	RetryDelay  time.Duration `default:"0s" help:"Repeating sends: pause between tries (the 2020 scripts: 0)."`
-	TryTimeout  time.Duration `default:"60s" help:"Timeout of one try (and of a non-repeating send)."`
-	GiveUp      time.Duration `default:"0s" help:"Repeating sends: give up after this long (0: never)."`
-	StopTimeout time.Duration `default:"10s" help:"On stop, wait this long for sends in flight."`
-	Seed        int64         `default:"42" help:"Seed of random choices (step order, Poisson arrivals)."`
-	Host        string        `help:"Host name written in log lines (default: this machine's)."`
+	Version     kong.VersionFlag `help:"Print the version and exit."`
+	Target      string           `short:"t" default:":1337" help:"Target: host:port, :port (127.0.0.1) or an http(s) URL."`
+	Plan        string           `arg:"" optional:"" default:"-" help:"Plan file (JSON lines from plan); - is stdin."`
+	Format      string           `default:"locust" enum:"locust,jsonl" help:"Output: Locust log lines (locust) or sample records (jsonl)."`
+	Output      string           `short:"o" default:"-" help:"Where samples go; - is stdout."`
+	Feedback    string           `help:"Write interval and summary statistics records (JSON lines) to this file."`
+	Interval    time.Duration    `default:"1s" help:"Length of a feedback interval."`
+	Progress    time.Duration    `default:"5s" help:"Print progress on stderr this often (0: never)."`
+	MaxInflight int              `default:"10000" help:"Open model: sends in flight at most; arrivals beyond are counted as missed."`
+	RetryDelay  time.Duration    `default:"0s" help:"Repeating sends: pause between tries (the 2020 scripts: 0)."`
+	TryTimeout  time.Duration    `default:"60s" help:"Timeout of one try (and of a non-repeating send)."`
+	GiveUp      time.Duration    `default:"0s" help:"Repeating sends: give up after this long (0: never)."`
+	StopTimeout time.Duration    `default:"10s" help:"On stop, wait this long for sends in flight."`
+	Seed        int64            `default:"42" help:"Seed of random choices (step order, Poisson arrivals)."`
+	Host        string           `help:"Host name written in log lines (default: this machine's)."`
 }
 
 func main() {
 	var f flags
-	cli.Parse(&f, kong.Name("fire"),
+	cli.Parse(&f, kong.Name("fire"), kong.Vars{"version": cli.Version},
 		kong.Description("Execute a load plan (JSON lines on stdin) against --target; write a Locust-compatible response-time log.\n\nExit codes: 0 ok, 2 usage or input error."))
 	cli.Main("fire", run(&f))
 }

@@ -21,19 +21,21 @@ import (
 )
 
 type flags struct {
-	Files             []string      `arg:"" optional:"" help:"Logs to read (Locust format, fire samples, histo or fire statistics); - is stdin (default). Several files merge by time."`
-	Interval          time.Duration `default:"1s" help:"Length of an interval record (0: summary only)."`
-	Exceed            string        `default:"10s,30s" help:"Count responses above each of these (the study's faults > 10 s and above requirements > 30 s)."`
+	Version           kong.VersionFlag `help:"Print the version and exit."`
+	Files             []string         `arg:"" optional:"" help:"Logs to read (Locust format, fire samples, histo or fire statistics); - is stdin (default). Several files merge by time."`
+	Interval          time.Duration    `default:"1s" help:"Length of an interval record (0: summary only)."`
+	Exceed            string           `default:"10s,30s" help:"Count responses above each of these (the study's faults > 10 s and above requirements > 30 s)."`
 	requirement.Flags `embed:"" group:"Requirement (a verdict record follows; exit 1 if it fails)"`
-	Hgrm              string `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
-	NoHist            bool   `help:"Leave encoded histograms out of interval records (smaller output)."`
-	UTC               bool   `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
-	Quiet             bool   `short:"q" help:"No human-readable summary on stderr."`
+	Hgrm              string  `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
+	NoHist            bool    `help:"Leave encoded histograms out of interval records (smaller output)."`
+	UTC               bool    `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
+	Quiet             bool    `short:"q" help:"No human-readable summary on stderr."`
+	TimeScale         float64 `default:"1" help:"The run's simulator --time-scale: latencies are divided by it, so statistics and requirements are in model time."`
 }
 
 func main() {
 	var f flags
-	cli.Parse(&f, kong.Name("histo"),
+	cli.Parse(&f, kong.Name("histo"), kong.Vars{"version": cli.Version},
 		kong.Description("Read response-time logs and write interval and summary statistics as JSON lines (docs/formats.md).\n\n"+
 			"Exit codes: 0 ok, 1 a requirement was violated, 2 usage or input error."))
 	cli.Main("histo", run(&f))
@@ -75,7 +77,10 @@ func run(f *flags) error {
 		defer r.Close()
 		inputs = append(inputs, stats.Input{Name: cli.DisplayName(name), R: r})
 	}
-	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Warn: os.Stderr}
+	if f.TimeScale <= 0 {
+		return cli.Usagef("--time-scale must be > 0")
+	}
+	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Warn: os.Stderr, TimeScale: f.TimeScale}
 	if f.UTC {
 		opts.Loc = time.UTC
 	}

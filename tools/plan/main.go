@@ -33,10 +33,11 @@ type mascotsCmd struct {
 	Devices  int           `default:"1" help:"Number of alarm devices (virtual users)."`
 	Duration time.Duration `default:"0s" help:"Run length (0: until stopped)."`
 	Spawn    float64       `default:"0" help:"Devices started per second (0: all at once)."`
+	Think    time.Duration `default:"1s" help:"Wait after each answer (the study's 1 s; scale it with the simulator's --time-scale)."`
 }
 
 func (c *mascotsCmd) Run(g *globals) error {
-	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device", ThinkMS: 1000, Steps: []plan.Step{plan.AlarmStep}}
+	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device", ThinkMS: ms(c.Think), Steps: []plan.Step{plan.AlarmStep}}
 	return plan.Closed(g.enc, "mascots", g.Seed, sc, c.Devices, c.Spawn, c.Duration)
 }
 
@@ -45,7 +46,7 @@ type multiCmd struct {
 }
 
 func (c *multiCmd) Run(g *globals) error {
-	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device-multi", ThinkMS: 1000,
+	sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device-multi", ThinkMS: ms(c.Think),
 		Steps: []plan.Step{plan.AlarmStep, plan.StatusStep, plan.StatusStep}}
 	return plan.Closed(g.enc, "multi", g.Seed, sc, c.Devices, c.Spawn, c.Duration)
 }
@@ -127,8 +128,9 @@ func (c *profileCmd) Run(g *globals) error {
 }
 
 type globals struct {
-	Seed int64 `default:"42" help:"Seed written into the plan for every random choice."`
-	enc  *plan.Encoder
+	Version kong.VersionFlag `help:"Print the version and exit."`
+	Seed    int64            `default:"42" help:"Seed written into the plan for every random choice."`
+	enc     *plan.Encoder
 }
 
 type cmd struct {
@@ -143,7 +145,7 @@ type cmd struct {
 
 func main() {
 	var c cmd
-	k := cli.Parse(&c, kong.Name("plan"),
+	k := cli.Parse(&c, kong.Name("plan"), kong.Vars{"version": cli.Version},
 		kong.Description("Write a load plan as JSON lines on stdout (docs/formats.md), for fire.\n\nExit codes: 0 ok, 2 usage or input error."))
 	c.enc = plan.NewEncoder(os.Stdout)
 	err := k.Run(&c.globals)

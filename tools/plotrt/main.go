@@ -17,24 +17,25 @@ import (
 )
 
 type flags struct {
-	Files    []string `arg:"" optional:"" help:"Inputs: histo output, rampctl steps, arssim events, executor logs; - is stdin (default). Several runs go in one figure."`
-	Output   string   `short:"o" default:"out.png" help:"Output file; .png or .svg."`
-	Kind     string   `default:"auto" enum:"auto,rt,load,dist" help:"Chart: rt (response time over time), load (latency against load), dist (percentile distribution); auto picks by input."`
-	Title    string   `help:"Figure title."`
-	Events   []string `help:"arssim --events files whose fault windows are shaded."`
-	Limits   string   `default:"auto" help:"Requirement lines: 'study' (10 s mean, 30 s max), checks like 'p99<=2s', 'none', or auto (from the input's verdict, else study)."`
-	FaultBnd string   `name:"fault-band" default:"" help:"Draw the expected fault band, e.g. 28s-36s (the study's)."`
-	LogY     bool     `name:"log-y" help:"Logarithmic y axis."`
-	Metric   string   `default:"mean+max" enum:"mean+max,p99" help:"load: which latencies to draw."`
-	X        string   `default:"users" enum:"users,rate" help:"load: x axis is users or achieved req/s."`
-	MinusMin bool     `help:"rt: also draw response time minus the minimum (as the original evaluator)."`
-	Width    int      `default:"1200" help:"Width in pixels."`
-	Height   int      `default:"720" help:"Height in pixels."`
+	Version  kong.VersionFlag `help:"Print the version and exit."`
+	Files    []string         `arg:"" optional:"" help:"Inputs: histo output, rampctl steps, arssim events, executor logs; - is stdin (default). Several runs go in one figure."`
+	Output   string           `short:"o" default:"out.png" help:"Output file; .png or .svg."`
+	Kind     string           `default:"auto" enum:"auto,rt,load,dist" help:"Chart: rt (response time over time), load (latency against load), dist (percentile distribution); auto picks by input."`
+	Title    string           `help:"Figure title."`
+	Events   []string         `help:"arssim --events files whose fault windows are shaded."`
+	Limits   string           `default:"auto" help:"Requirement lines: 'study' (10 s mean, 30 s max), checks like 'p99<=2s', 'none', or auto (from the input's verdict, else study)."`
+	FaultBnd string           `name:"fault-band" default:"" help:"Draw the expected fault band, e.g. 28s-36s (the study's)."`
+	LogY     bool             `name:"log-y" help:"Logarithmic y axis."`
+	Metric   string           `default:"mean+max" enum:"mean+max,p99" help:"load: which latencies to draw."`
+	X        string           `default:"users" enum:"users,rate" help:"load: x axis is users or achieved req/s."`
+	MinusMin bool             `help:"rt: also draw response time minus the minimum (as the original evaluator)."`
+	Width    int              `default:"1200" help:"Width in pixels."`
+	Height   int              `default:"720" help:"Height in pixels."`
 }
 
 func main() {
 	var f flags
-	cli.Parse(&f, kong.Name("plotrt"),
+	cli.Parse(&f, kong.Name("plotrt"), kong.Vars{"version": cli.Version},
 		kong.Description("Draw response-time figures from histo/rampctl/arssim output.\n\nExit codes: 0 ok, 2 usage or input error."))
 	cli.Main("plotrt", run(&f))
 }

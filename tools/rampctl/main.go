@@ -24,12 +24,13 @@ import (
 )
 
 type flags struct {
-	Target  string        `short:"t" default:":1337" help:"Target (arssim's default address)."`
-	Fire    string        `help:"fire binary (default: beside rampctl, else on PATH)."`
-	PlanCmd string        `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
-	Think   time.Duration `default:"1s" help:"Default workload: the alarm devices' think time."`
-	Exec    string        `help:"Run a foreign load tester per level instead of fire: a shell command with {users} and {duration}, writing a Locust-format log."`
-	ExecLog string        `help:"With --exec: the tester's log file (default: its stdout)."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
+	Target  string           `short:"t" default:":1337" help:"Target (arssim's default address)."`
+	Fire    string           `help:"fire binary (default: beside rampctl, else on PATH)."`
+	PlanCmd string           `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
+	Think   time.Duration    `default:"1s" help:"Default workload: the alarm devices' think time."`
+	Exec    string           `help:"Run a foreign load tester per level instead of fire: a shell command with {users} and {duration}, writing a Locust-format log."`
+	ExecLog string           `help:"With --exec: the tester's log file (default: its stdout)."`
 
 	requirement.Flags `embed:"" group:"Requirement (a level passes only if all hold; default: study)"`
 
@@ -45,6 +46,7 @@ type flags struct {
 	Pause      time.Duration `default:"0s" help:"Pause between levels (no load)."`
 	Interval   time.Duration `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
 	MinSamples int64         `default:"100" help:"Samples needed before a clearly failing level may end early."`
+	TimeScale  float64       `default:"1" help:"The simulator's --time-scale: latencies are divided by it, so the requirement is in model time (scale --think alike)."`
 	LegacyLog  string        `help:"Also write the original executor's log lines (Clients: N: avg: Xs, max: Ys) to this file."`
 	Resume     string        `help:"Continue from the step records of an interrupted run (its stdout)."`
 	Output     string        `short:"o" default:"-" help:"Where step and result records go; - is stdout."`
@@ -52,7 +54,7 @@ type flags struct {
 
 func main() {
 	var f flags
-	cli.Parse(&f, kong.Name("rampctl"),
+	cli.Parse(&f, kong.Name("rampctl"), kong.Vars{"version": cli.Version},
 		kong.Description("Step the load up until a requirement breaks; report the saturation point.\n\n"+
 			"Exit codes: 0 saturation point found, 1 even the first level failed, 2 usage or input error, "+
 			"3 no level failed up to --max-users."))
@@ -170,7 +172,10 @@ func run(f *flags) error {
 	ctx, stop := cli.StopContext(context.Background(), nil)
 	defer stop()
 	t0 := time.Now()
-	level := &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: req, MinSamples: f.MinSamples}
+	if f.TimeScale <= 0 {
+		return cli.Usagef("--time-scale must be > 0")
+	}
+	level := &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: req, MinSamples: f.MinSamples, TimeScale: f.TimeScale}
 	var cur struct{ level, users, left int }
 	tty := false
 	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {

@@ -1,0 +1,127 @@
+# Shared by the pipelines: tool checks, run directories with a manifest,
+# servers that are always cleaned up, and time arithmetic. Source it.
+set -euo pipefail
+
+PERFLAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${PERFLAB_BIN:-$PERFLAB_ROOT/bin}
+export PATH="$BIN:$PATH"
+SHARED=${PERFLAB_SHARED:-$PERFLAB_ROOT/../shared}
+
+die() { echo "$(basename "$0"): $*" >&2; exit 2; }
+say() { echo "$(basename "$0"): $*" >&2; }
+
+# need_tools checks that the binaries were built.
+need_tools() {
+	local t
+	for t in "$@"; do
+		[ -x "$BIN/$t" ] || die "$BIN/$t is missing: run 'make' first"
+	done
+}
+
+# port_free refuses a port something already listens on.
+port_free() {
+	if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+		die "port $1 is busy: stop what listens there or choose another with --port"
+	fi
+}
+
+# wait_port waits until a server answers on the port (5 s at most).
+wait_port() {
+	local i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	die "nothing answers on port $1 after 5 s (see $RUN/*.stderr)"
+}
+
+# Servers started with bg are stopped on exit, Ctrl-C or SIGTERM.
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && wait "$p" 2>/dev/null || true
+	done
+	PIDS=()
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+# bg NAME CMD...: start a server in the background, its stderr in the run dir.
+bg() {
+	local name=$1; shift
+	record "$@"
+	"$@" 2>"$RUN/$name.stderr" &
+	PIDS+=("$!")
+}
+
+# mul A B: A×B for decimal numbers.
+mul() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6g", a * b }'; }
+# secs D: a duration like 60m, 90s, 1h or 1500ms in seconds.
+secs() {
+	awk -v d="$1" 'BEGIN {
+		if (d ~ /ms$/) { sub(/ms$/, "", d); printf "%.6g", d / 1000; exit }
+		u = substr(d, length(d)); n = substr(d, 1, length(d) - 1)
+		if (u == "h") n *= 3600; else if (u == "m") n *= 60; else if (u != "s") n = d
+		printf "%.6g", n }'
+}
+
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\t'/\\t}; s=${s//$'\n'/\\n}
+	printf '"%s"' "$s"
+}
+
+# start_run NAME ARGS...: make runs/DATE-NAME, remember how to re-run it.
+start_run() {
+	local name=$1; shift
+	RUN_NAME=$name
+	RUN=${OUT:-$PERFLAB_ROOT/runs/$(date +%Y%m%d-%H%M%S)-$name}
+	mkdir -p "$RUN"
+	RUN=$(cd "$RUN" && pwd)
+	RUN_START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	: >"$RUN/commands.txt"
+	local q
+	q=$(printf '%q ' "$0" "$@")
+	printf '%s\n' "${q% }" >"$RUN/command"
+	say "run directory: $RUN"
+}
+
+# record CMD...: note a command line in the run's manifest.
+record() { printf '%q ' "$@" | sed 's/ $//' >>"$RUN/commands.txt"; echo >>"$RUN/commands.txt"; }
+
+# run CMD...: record and run a command.
+run() { record "$@"; "$@"; }
+
+# finish_run SEED: write manifest.json.
+finish_run() {
+	local seed=$1 commit tools="" t cmds="" l first=1
+	commit=$(git -C "$PERFLAB_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+	for t in plan fire histo plotrt rampctl arssim; do
+		[ -x "$BIN/$t" ] && tools+="$(json_str "$t"): $(json_str "$("$BIN/$t" --version 2>/dev/null || echo unknown)"), "
+	done
+	while IFS= read -r l; do
+		[ $first = 1 ] || cmds+=", "
+		cmds+=$(json_str "$l"); first=0
+	done <"$RUN/commands.txt"
+	cat >"$RUN/manifest.json" <<JSON
+{
+  "type": "manifest",
+  "version": 1,
+  "experiment": $(json_str "$RUN_NAME"),
+  "rerun": $(json_str "$(cat "$RUN/command")"),
+  "git_commit": $(json_str "$commit"),
+  "tools": { ${tools%, } },
+  "seed": $seed,
+  "commands": [ $cmds ],
+  "start": $(json_str "$RUN_START"),
+  "end": $(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),
+  "machine": { "cpus": $(nproc), "os": $(json_str "$(uname -srm)"), "go": $(json_str "$(go env GOVERSION 2>/dev/null || echo unknown)") }
+}
+JSON
+	say "manifest: $RUN/manifest.json"
+}
