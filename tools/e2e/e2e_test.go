@@ -305,3 +305,7 @@ func TestRampctlNoSaturationExitCode(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
+
+func netDial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
