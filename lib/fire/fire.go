@@ -18,6 +18,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/perflab/perflab/lib/clock"
 	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/plan"
 	"github.com/perflab/perflab/lib/rtlog"
@@ -36,6 +37,9 @@ type Config struct {
 	Progress    time.Duration // progress line on stderr every so often (0: none)
 	Seed        int64
 	Host        string // host name written in Locust log lines
+	// Connections caps the open connections (0: 512, or one per user in the
+	// closed model if that is more); sends beyond it wait for a free one.
+	Connections int
 }
 
 // Run executes the plan read from planR. Samples go to out, statistics records
@@ -61,7 +65,9 @@ func Run(ctx context.Context, cfg Config, planR io.Reader, planName string, out,
 	r := &runner{
 		cfg: cfg, tgt: tgt, start: time.Now(),
 		client: &fasthttp.HostClient{
-			Addr: tgt.Addr, IsTLS: tgt.TLS, MaxConns: 1 << 20,
+			Addr: tgt.Addr, IsTLS: tgt.TLS, MaxConns: max(cfg.Connections, 512),
+			// waiting for a connection is part of the latency, not an error
+			MaxConnWaitTimeout:        cfg.TryTimeout,
 			MaxIdemponentCallAttempts: 1, // fire counts tries itself
 			NoDefaultUserAgentHeader:  true, DisablePathNormalizing: true,
 			MaxIdleConnDuration: 30 * time.Second,
@@ -282,6 +288,9 @@ func PrintSummary(w io.Writer, s *hist.Stats) {
 func (r *runner) setUsers(ctx context.Context, n int, spawnRate float64) {
 	r.setRate(0, false)
 	cur := len(r.userCancels)
+	if r.cfg.Connections == 0 && n > 512 {
+		r.client.SetMaxConns(n) // a closed-model user never waits for a connection
+	}
 	for i := cur; i < n; i++ {
 		uctx, cancel := context.WithCancel(ctx)
 		r.userCancels = append(r.userCancels, cancel)
@@ -372,6 +381,7 @@ func (r *runner) pace() {
 	ctx := r.sendCtx
 	rate, poisson := r.getRate()
 	rng := rand.New(rand.NewPCG(uint64(r.cfg.Seed), 2)) // the pacer's own: no sharing across goroutines
+	slp := clock.NewSingle()
 	gap := func() time.Duration {
 		if poisson {
 			return time.Duration(rng.ExpFloat64() / rate * float64(time.Second))
@@ -409,19 +419,24 @@ func (r *runner) pace() {
 		}
 		now := time.Now()
 		if now.Before(next) {
+			// Short waits use the precise sleeper (see sleeper); long ones a
+			// Go timer that also listens for a new rate. Latency counts from
+			// the intended time either way.
 			d := next.Sub(now)
-			if d > 200*time.Microsecond {
-				timer.Reset(d - 100*time.Microsecond)
-				select {
-				case <-ctx.Done():
-					return
-				case <-r.rateCh:
-					select { // put the wake-up back for the loop's head
-					case r.rateCh <- struct{}{}:
-					default:
-					}
-				case <-timer.C:
+			if d < 2*time.Millisecond {
+				slp.Sleep(d)
+				continue
+			}
+			timer.Reset(d - time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.rateCh:
+				select { // put the wake-up back for the loop's head
+				case r.rateCh <- struct{}{}:
+				default:
 				}
+			case <-timer.C:
 			}
 			continue
 		}

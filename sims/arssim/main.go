@@ -125,5 +125,10 @@ func run(f *flags) error {
 	defer stop()
 	s.Start()
 	defer s.Close()
-	return ars.Serve(ctx, s.NewHTTPServer(), ln, 2*time.Second)
+	err = ars.Serve(ctx, s.NewHTTPServer(), ln, 2*time.Second)
+	if n, p99, mx := s.Accuracy(); n > 0 {
+		fmt.Fprintf(os.Stderr, "arssim: %d requests processed; answers left %.3f ms (p99), %.3f ms (max) after the model's instant\n",
+			n, p99.Seconds()*1000, mx.Seconds()*1000)
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -24,12 +25,14 @@ type flags struct {
 	Interval    time.Duration    `default:"1s" help:"Length of a feedback interval."`
 	Progress    time.Duration    `default:"5s" help:"Print progress on stderr this often (0: never)."`
 	MaxInflight int              `default:"10000" help:"Open model: sends in flight at most; arrivals beyond are counted as missed."`
+	Connections int              `default:"0" help:"Open connections at most (0: 512, or one per user in the closed model); sends beyond wait for one, and the wait counts as latency."`
 	RetryDelay  time.Duration    `default:"0s" help:"Repeating sends: pause between tries (the 2020 scripts: 0)."`
 	TryTimeout  time.Duration    `default:"60s" help:"Timeout of one try (and of a non-repeating send)."`
 	GiveUp      time.Duration    `default:"0s" help:"Repeating sends: give up after this long (0: never)."`
 	StopTimeout time.Duration    `default:"10s" help:"On stop, wait this long for sends in flight."`
 	Seed        int64            `default:"42" help:"Seed of random choices (step order, Poisson arrivals)."`
 	Host        string           `help:"Host name written in log lines (default: this machine's)."`
+	CPUProfile  string           `name:"cpuprofile" hidden:"" help:"Write a CPU profile (go tool pprof) to this file."`
 }
 
 func main() {
@@ -59,12 +62,20 @@ func run(f *flags) (err error) {
 		defer fbf.Close()
 		fb = fbf
 	}
+	if f.CPUProfile != "" {
+		pf, err := os.Create(f.CPUProfile)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := cli.StopContext(context.Background(), nil)
 	defer stop()
 	cfg := fire.Config{
 		Target: f.Target, JSONL: f.Format == "jsonl", MaxInflight: f.MaxInflight,
 		RetryDelay: f.RetryDelay, TryTimeout: f.TryTimeout, GiveUp: f.GiveUp, StopTimeout: f.StopTimeout,
-		Interval: f.Interval, Progress: f.Progress, Seed: f.Seed, Host: f.Host,
+		Interval: f.Interval, Progress: f.Progress, Seed: f.Seed, Host: f.Host, Connections: f.Connections,
 	}
 	if _, err := fire.ParseTarget(f.Target); err != nil {
 		return cli.Usage(err)

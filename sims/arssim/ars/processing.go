@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/perflab/perflab/lib/clock"
 )
 
 // Processor decides how long a request is processed and blocks for that long.
@@ -12,21 +14,22 @@ import (
 // computed instant, so machine noise does not accumulate.
 type Processor interface {
 	// Process blocks for the request's simulated time and returns the model's
-	// processing time (without queueing).
-	Process(cmd string, arrival time.Time) time.Duration
+	// processing time (without queueing) and the instant the model said the
+	// request completes.
+	Process(cmd string, arrival time.Time) (time.Duration, time.Time)
 }
 
-func sleepUntil(t time.Time) {
-	if d := time.Until(t); d > 0 {
-		time.Sleep(d)
-	}
-}
+// precise wakes every sleeping request at its model instant (one kernel
+// timer for all of them; Go's timers alone are up to a millisecond late).
+var precise = clock.New()
+
+func sleepUntil(t time.Time) { precise.SleepUntil(t) }
 
 // None answers at once, for capacity checks of the load side.
 type None struct{}
 
 // Process returns at once.
-func (None) Process(string, time.Time) time.Duration { return 0 }
+func (None) Process(_ string, arrival time.Time) (time.Duration, time.Time) { return 0, arrival }
 
 // Minimal is the paper's model: one request at a time in arrival order
 // (a single FIFO server), each taking Service.
@@ -37,7 +40,7 @@ type Minimal struct {
 }
 
 // Process queues the request behind the ones before it.
-func (m *Minimal) Process(_ string, arrival time.Time) time.Duration {
+func (m *Minimal) Process(_ string, arrival time.Time) (time.Duration, time.Time) {
 	m.mu.Lock()
 	start := arrival
 	if m.free.After(start) {
@@ -47,7 +50,7 @@ func (m *Minimal) Process(_ string, arrival time.Time) time.Duration {
 	done := m.free
 	m.mu.Unlock()
 	sleepUntil(done)
-	return m.Service
+	return m.Service, done
 }
 
 // Random draws a uniform time in [Low, High) and serialises equal command
@@ -68,7 +71,7 @@ func NewRandom(low, high time.Duration, seed int64) *Random {
 }
 
 // Process queues the request behind earlier ones with the same command name.
-func (r *Random) Process(cmd string, arrival time.Time) time.Duration {
+func (r *Random) Process(cmd string, arrival time.Time) (time.Duration, time.Time) {
 	r.mu.Lock()
 	d := r.Low + time.Duration(r.rng.Float64()*float64(r.High-r.Low))
 	start := arrival
@@ -84,7 +87,7 @@ func (r *Random) Process(cmd string, arrival time.Time) time.Duration {
 		delete(r.free, cmd) // nobody queued behind: keep the map small
 	}
 	r.mu.Unlock()
-	return d
+	return d, done
 }
 
 // Regression predicts the processing time from PR1 (requests in progress at
@@ -101,7 +104,7 @@ type Regression struct {
 }
 
 // Process runs the model for one request.
-func (r *Regression) Process(cmd string, arrival time.Time) time.Duration {
+func (r *Regression) Process(cmd string, arrival time.Time) (time.Duration, time.Time) {
 	pr1 := r.inProgress.Add(1) - 1
 	defer r.inProgress.Add(-1)
 	fin0 := r.finished.Load()
@@ -118,7 +121,7 @@ func (r *Regression) Process(cmd string, arrival time.Time) time.Duration {
 		sleepUntil(arrival.Add(total))
 	}
 	r.finished.Add(1)
-	return total
+	return total, arrival.Add(total)
 }
 
 func (r *Regression) scaled(d time.Duration) time.Duration {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/perflab/perflab/lib/hist"
 )
 
 // ShippedModels names the model files in shipped (a folder of NAME.json),
@@ -72,6 +74,9 @@ type Server struct {
 	thread   atomic.Int64
 	start    time.Time
 
+	lateMu sync.Mutex
+	late   *hist.H // how late requests left against the model's completion instant
+
 	logMu  sync.Mutex
 	log    *bufio.Writer
 	evMu   sync.Mutex
@@ -81,7 +86,7 @@ type Server struct {
 
 // NewServer builds the model; call Start to begin the fault schedule.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), events: cfg.Events}
+	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), events: cfg.Events, late: hist.New()}
 	scale := cfg.FaultParams.Scale
 	if scale <= 0 {
 		scale = 1
@@ -233,7 +238,11 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	cmd := CommandName(path)
 	th := s.thread.Add(1)
 	s.logf(th, "INFO", "CMD-START: %s", cmd)
-	d := s.proc.Process(cmd, arrival)
+	d, done := s.proc.Process(cmd, arrival)
+	late := time.Since(done)
+	s.lateMu.Lock()
+	s.late.Record(late)
+	s.lateMu.Unlock()
 	s.logf(th, "INFO", "Request execution time: %s", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
 	s.logf(th, "INFO", "CMD-ENDE: %s", cmd)
 	ctx.Response.Header.Set("X-Process-Time", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
@@ -257,6 +266,19 @@ type State struct {
 	Inflight int64   `json:"inflight"`
 	UptimeS  float64 `json:"uptime_s"`
 	Model    string  `json:"model"`
+	// How late answers left against the model's completion instants: the
+	// simulator's own error, to check that it is exact and not the bottleneck.
+	Processed int64   `json:"processed"`
+	LateP99MS float64 `json:"late_p99_ms"`
+	LateMaxMS float64 `json:"late_max_ms"`
+}
+
+// Accuracy reports how many requests the model processed and how late they
+// left at p99 and at most.
+func (s *Server) Accuracy() (n int64, p99, maxLate time.Duration) {
+	s.lateMu.Lock()
+	defer s.lateMu.Unlock()
+	return s.late.Count(), time.Duration(s.late.Quantile(0.99)) * time.Microsecond, time.Duration(s.late.MaxUS()) * time.Microsecond
 }
 
 func (s *Server) control(ctx *fasthttp.RequestCtx) {
@@ -277,8 +299,10 @@ func (s *Server) control(ctx *fasthttp.RequestCtx) {
 			ctx.SetStatusCode(fasthttp.StatusConflict) // already faulted: ignored
 		}
 	case "/_arssim/state":
+		n, p99, mx := s.Accuracy()
 		b, _ := json.Marshal(State{Type: "state", Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
-			Inflight: s.inflight.Load(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model})
+			Inflight: s.inflight.Load(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model,
+			Processed: n, LateP99MS: p99.Seconds() * 1000, LateMaxMS: mx.Seconds() * 1000})
 		ctx.SetContentType("application/json")
 		ctx.SetBody(append(b, '\n'))
 	default:

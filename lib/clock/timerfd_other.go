@@ -1,0 +1,5 @@
+//go:build !linux
+
+package clock
+
+func newKernelTimer() (kernelTimer, bool) { return nil, false }
