@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin
 TOOLS   := plan fire histo plotrt rampctl
-SIMS    := arssim
+SIMS    := arssim teasim
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/perflab/perflab/lib/cli.Version=$(VERSION)
 

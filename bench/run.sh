@@ -2,7 +2,7 @@
 # make bench: perflab's tools against their peers, side by side in one run,
 # interleaved (this machine is noisy), printing ratios. Installs the peers:
 # wrk and python3-locust (apt), bombardier and vegeta (go install).
-# Usage: bench/run.sh [throughput|open|memory|histo|arssim|delay|rampctl ...]   (default: all)
+# Usage: bench/run.sh [throughput|open|memory|histo|arssim|delay|rampctl|teasim ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -168,10 +168,29 @@ bench_rampctl() {
 	echo "  RATIO fast/linear wall time: $(ratio "$f" "$l") (goal <= 0.5, end goal <= 0.25)"
 }
 
+# (8) teasim under the TeaStore High profile (up to 2,000 users thinking 1 s)
+bench_teasim() {
+	local secs=${BENCH_TEASIM_SECONDS:-120}
+	echo "== (8) teasim under the High profile (sessions, up to 2,000 users, 1 s think), first ${secs}s =="
+	local csv=../shared/data/teastore-profiles/increasingHighIntensity.csv
+	[ -f "$csv" ] || { echo "  skipped: $csv is missing"; return; }
+	teasim --listen 127.0.0.1:18580 --logs-listen 127.0.0.1:18581 2>"$OUT/tea.err" & PIDS+=("$!"); sleep 0.5
+	plan profile --workload teastore "$csv" | awk -v lim="$((secs * 1000))" '/"type":"stage"/ { match($0, /"at_ms":[0-9.]+/); if (substr($0, RSTART + 8, RLENGTH - 8) + 0 >= lim) next }
+		/"type":"end"/ { print "{\"type\":\"end\",\"at_ms\":" lim "}"; next } { print }' >"$OUT/p.jsonl"
+	fire -t http://127.0.0.1:18580/tools.descartes.teastore.webui --progress 0 --feedback "$OUT/fb.jsonl" -o /dev/null "$OUT/p.jsonl" 2>/dev/null
+	cleanup
+	py "
+import json
+recs=[json.loads(l) for l in open('$OUT/fb.jsonl')]
+s=recs[-1]; peak=max(r['rps'] for r in recs if r['type']=='interval')
+print('  fire: %d requests, %d errors, peak %.0f req/s; latency p50 %.1f ms, p99 %.1f ms (the model alone: 10.6–40 ms)' % (s['count'], s['errors'], peak, s['p50_ms'], s['p99_ms']))"
+	sed 's/^/  /' "$OUT/tea.err" | grep "answers left" || true
+}
+
 make -s build
 install_peers
 echo "perflab bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -srm), rounds $ROUNDS × ${SECS}s"
-for b in ${@:-throughput open memory histo arssim delay rampctl}; do
+for b in ${@:-throughput open memory histo arssim delay rampctl teasim}; do
 	"bench_$b"
 done
 rm -rf "$OUT"

@@ -299,7 +299,7 @@ func (r *runner) setUsers(ctx context.Context, n int, spawnRate float64) {
 			delay = time.Duration(float64(i-cur) / spawnRate * float64(time.Second))
 		}
 		r.wg.Add(1)
-		go r.user(uctx, delay, r.sc, r.rng.Uint64())
+		go r.user(uctx, delay, r.sc, r.rng.Uint64(), i)
 	}
 	for i := cur - 1; i >= n; i-- {
 		r.userCancels[i]()
@@ -309,7 +309,7 @@ func (r *runner) setUsers(ctx context.Context, n int, spawnRate float64) {
 	}
 }
 
-func (r *runner) user(ctx context.Context, delay time.Duration, sc *scenario, seed uint64) {
+func (r *runner) user(ctx context.Context, delay time.Duration, sc *scenario, seed uint64, idx int) {
 	defer r.wg.Done()
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
@@ -321,6 +321,10 @@ func (r *runner) user(ctx context.Context, delay time.Duration, sc *scenario, se
 	r.users.Add(1)
 	defer r.users.Add(-1)
 	rng := rand.New(rand.NewPCG(seed, 1))
+	if sc.session {
+		r.sessions(ctx, sc, rng, idx, timer)
+		return
+	}
 	for i := 0; ; i++ {
 		if ctx.Err() != nil {
 			return
@@ -470,14 +474,17 @@ type step struct {
 }
 
 type scenario struct {
-	steps  []*step
-	think  time.Duration
-	random bool
-	cum    []float64 // cumulative weights
+	session bool
+	vars    map[string][2]int
+	steps   []*step
+	think   time.Duration
+	random  bool
+	cum     []float64 // cumulative weights
 }
 
 func compile(rec *plan.Record, tgt Target) (*scenario, error) {
-	sc := &scenario{think: time.Duration(rec.ThinkMS * float64(time.Millisecond)), random: rec.Order == "random"}
+	sc := &scenario{think: time.Duration(rec.ThinkMS * float64(time.Millisecond)), random: rec.Order == "random",
+		session: rec.Session, vars: rec.Vars}
 	total := 0.0
 	for _, s := range rec.Steps {
 		req := &fasthttp.Request{}

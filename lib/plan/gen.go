@@ -144,8 +144,9 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 
 // Profile replays a "time_s,rps" load profile (TeaStore's format). A header
 // line is allowed. Each row's rate holds until the next row; the last row
-// holds for as long as the interval before it.
-func Profile(e *Encoder, seed int64, sc *Record, r io.Reader, name string) error {
+// holds for as long as the interval before it. With asUsers each row sets
+// that many closed-model users instead, as the study's Locust load shape did.
+func Profile(e *Encoder, seed int64, sc *Record, r io.Reader, name string, asUsers bool) error {
 	e.Encode(Header("profile", seed))
 	e.Encode(sc)
 	s := bufio.NewScanner(r)
@@ -178,7 +179,11 @@ func Profile(e *Encoder, seed int64, sc *Record, r io.Reader, name string) error
 		if rows == 0 {
 			at = 0 // the first row's rate holds from the start
 		}
-		e.Encode(&Record{Type: TypeStage, AtMS: Ptr(at * 1000), RateRPS: Ptr(rps)})
+		st := &Record{Type: TypeStage, AtMS: Ptr(at * 1000), RateRPS: Ptr(rps)}
+		if asUsers { // the study's Locust shape: as many users as req/s, each thinking 1 s
+			st.RateRPS, st.Users, st.SpawnRate = nil, Ptr(max(int(rps+0.5), 1)), 100
+		}
+		e.Encode(st)
 		prevT = ts
 		rows++
 	}
@@ -223,4 +228,30 @@ func NamesBeside(trace string) string {
 		return p
 	}
 	return ""
+}
+
+// TeaStore returns the browsing session of a TeaStore user (the TeaStore
+// project's own load test): home, login, 1–3 × category/product/add to cart,
+// a purchase with chance buy, profile, logout. User, category, page and
+// product are drawn per session by fire, from the plan's seed.
+func TeaStore(think time.Duration, buy float64) *Record {
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	get := func(path string) Step { return Step{Method: "GET", Path: path} }
+	post := func(path, body string) Step { return Step{Method: "POST", Path: path, Body: body, Headers: form} }
+	browse := get("/category?category={category}&page={page}")
+	browse.Times, browse.Span = []int{1, 3}, 3
+	checkout := post("/cartAction", "proceedtoCheckout=")
+	checkout.Chance, checkout.Span = buy, 2
+	if buy <= 0 {
+		checkout.Chance = 0
+		checkout.Times = []int{0, 0}
+	}
+	return &Record{Type: TypeScenario, Name: "teastore-browse", Session: true, ThinkMS: float64(think) / float64(time.Millisecond),
+		Vars: map[string][2]int{"uid": {0, 99}, "category": {2, 6}, "page": {1, 5}, "product": {7, 506}},
+		Steps: []Step{
+			get("/"), get("/login"), post("/loginAction", "username=user{uid}&password=password"),
+			browse, get("/product?id={product}"), post("/cartAction", "addToCart=&productid={product}"),
+			checkout, post("/cartAction", "firstname=User&lastname=User&address1=Road&address2=City&cardtype=volvo&cardnumber=314159265359&expirydate=12%2F2050&confirm=Confirm"),
+			get("/profile"), post("/loginAction", "logout="),
+		}}
 }

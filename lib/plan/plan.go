@@ -33,6 +33,12 @@ type Step struct {
 	Repeat bool `json:"repeat,omitempty"`
 	// Weight is the relative chance of this step when the scenario's order is random.
 	Weight float64 `json:"weight,omitempty"`
+	// Session scenarios: Times [min, max] repeats this step and the Span-1
+	// steps after it a drawn number of times (variables drawn anew each
+	// time); Chance runs them only with this probability.
+	Times  []int   `json:"times,omitempty"`
+	Span   int     `json:"span,omitempty"`
+	Chance float64 `json:"chance,omitempty"`
 }
 
 // Record is one line of a plan. Which fields are set depends on Type.
@@ -49,6 +55,12 @@ type Record struct {
 	Steps   []Step  `json:"steps,omitempty"`
 	ThinkMS float64 `json:"think_ms,omitempty"`
 	Order   string  `json:"order,omitempty"` // "sequence" (default) or "random"
+	// Session: a user's iteration is a browser session: all steps in order,
+	// a cookie jar, redirects followed, each request named after its page.
+	// Vars are integers drawn per session, used as {name} in paths and bodies
+	// ({user} is the user's number).
+	Session bool              `json:"session,omitempty"`
+	Vars    map[string][2]int `json:"vars,omitempty"`
 
 	// stage and end: AtMS is the offset from the run's start; a stage without
 	// it applies as soon as it is read (rampctl streams stages this way).
@@ -163,6 +175,17 @@ func (d *Decoder) validate(r *Record) error {
 			}
 			if s.Weight < 0 {
 				return fmt.Errorf("step %d: expected weight >= 0", i+1)
+			}
+			if s.Times != nil && (len(s.Times) != 2 || s.Times[0] < 0 || s.Times[1] < s.Times[0]) {
+				return fmt.Errorf("step %d: expected times [min, max] with 0 <= min <= max", i+1)
+			}
+			if s.Span < 0 || i+max(s.Span, 1) > len(r.Steps) || s.Chance < 0 || s.Chance > 1 {
+				return fmt.Errorf("step %d: expected span within the steps and chance in [0, 1]", i+1)
+			}
+		}
+		for k, v := range r.Vars {
+			if v[1] < v[0] || k == "" {
+				return fmt.Errorf("var %q: expected [min, max] with min <= max", k)
 			}
 		}
 	case TypeStage:

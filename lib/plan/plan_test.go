@@ -163,7 +163,7 @@ func TestTraceRealDayTotal(t *testing.T) {
 func TestProfile(t *testing.T) {
 	in := "time_s,rps\n0.5,0.4\n1.5,1.25\n2.5,2\n"
 	sc := &Record{Type: TypeScenario, Steps: []Step{{Method: "GET", Path: "/"}}}
-	recs := gen(t, func(e *Encoder) error { return Profile(e, 42, sc, strings.NewReader(in), "p.csv") })
+	recs := gen(t, func(e *Encoder) error { return Profile(e, 42, sc, strings.NewReader(in), "p.csv", false) })
 	if len(recs) != 6 || *recs[2].AtMS != 0 || *recs[3].AtMS != 1500 || *recs[4].RateRPS != 2 || *recs[5].AtMS != 3500 {
 		for _, r := range recs {
 			t.Logf("%+v", *r)
@@ -171,7 +171,7 @@ func TestProfile(t *testing.T) {
 		t.Fatal("unexpected profile plan")
 	}
 	var b bytes.Buffer
-	err := Profile(NewEncoder(&b), 1, sc, strings.NewReader("0,1\n1,x\n"), "p.csv")
+	err := Profile(NewEncoder(&b), 1, sc, strings.NewReader("0,1\n1,x\n"), "p.csv", false)
 	if err == nil || !strings.Contains(err.Error(), "p.csv line 2") {
 		t.Fatalf("bad row: %v", err)
 	}

@@ -24,8 +24,9 @@ type Sample struct {
 	Users     int       `json:"users,omitempty"`
 }
 
-// Failed reports whether the send ended without a 2xx answer.
-func (s *Sample) Failed() bool { return s.Error != "" || s.Status < 200 || s.Status > 299 }
+// Failed reports whether the send ended in an error: a transport error or
+// a status outside 2xx and 3xx (a redirect is an answer).
+func (s *Sample) Failed() bool { return s.Error != "" || s.Status < 200 || s.Status > 399 }
 
 // AppendJSON appends the sample as one JSON line. It is hand-written because
 // fire emits tens of thousands per second; TestSampleRoundTrip keeps it equal

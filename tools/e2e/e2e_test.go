@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = dir
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../plan", "../fire", "../histo", "../plotrt", "../rampctl", "../../sims/arssim")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../plan", "../fire", "../histo", "../plotrt", "../rampctl", "../../sims/arssim", "../../sims/teasim")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the tools:", err)

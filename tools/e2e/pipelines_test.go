@@ -135,7 +135,7 @@ func TestPipelinesRefuseBusyPortAndHaveHelp(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "port "+port+" is busy") {
 		t.Fatalf("busy port: exit %d, %s", code, stderr)
 	}
-	for _, s := range []string{"mascots2020.sh", "saturation.sh", "production-trace.sh", "locust.sh", "demo.sh", "rerun.sh"} {
+	for _, s := range []string{"mascots2020.sh", "saturation.sh", "production-trace.sh", "locust.sh", "teastore.sh", "demo.sh", "rerun.sh"} {
 		out, stderr, code := pipeline(t, s, "--help")
 		if code != 0 || !strings.Contains(out+stderr, "Usage:") {
 			t.Errorf("%s --help: exit %d %s", s, code, out+stderr)

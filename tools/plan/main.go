@@ -114,7 +114,9 @@ func (c *traceCmd) Run(g *globals) error {
 }
 
 type profileCmd struct {
-	File string `arg:"" help:"Load profile CSV (time_s,rps); - is stdin."`
+	File     string  `arg:"" help:"Load profile CSV (time_s,rps); - is stdin."`
+	Workload string  `default:"request" enum:"request,teastore" help:"request: the one request of --method/--path (open model, rps as arrivals); teastore: TeaStore browsing sessions, rps as users thinking 1 s (the study's Locust shape)."`
+	Buy      float64 `default:"0" help:"teastore: chance that a session buys."`
 	request
 }
 
@@ -124,7 +126,29 @@ func (c *profileCmd) Run(g *globals) error {
 		return cli.Usage(err)
 	}
 	defer in.Close()
-	return cli.Usage(plan.Profile(g.enc, g.Seed, c.scenario("profile"), in, cli.DisplayName(c.File)))
+	if c.Workload == "teastore" {
+		think := c.Think
+		if think == 0 {
+			think = time.Second
+		}
+		return cli.Usage(plan.Profile(g.enc, g.Seed, plan.TeaStore(think, c.Buy), in, cli.DisplayName(c.File), true))
+	}
+	return cli.Usage(plan.Profile(g.enc, g.Seed, c.scenario("profile"), in, cli.DisplayName(c.File), false))
+}
+
+type teastoreCmd struct {
+	Users    int           `default:"1" help:"Virtual users, each running browsing sessions."`
+	Duration time.Duration `default:"0s" help:"Run length (0: until stopped)."`
+	Think    time.Duration `default:"1s" help:"Wait after each request."`
+	Buy      float64       `default:"0.5" help:"Chance that a session buys (TeaStore's example: 50/50)."`
+	Spawn    float64       `default:"0" help:"Users started per second (0: all at once)."`
+}
+
+func (c *teastoreCmd) Run(g *globals) error {
+	if c.Buy < 0 || c.Buy > 1 {
+		return cli.Usagef("--buy must be in [0, 1]")
+	}
+	return plan.Closed(g.enc, "teastore", g.Seed, plan.TeaStore(c.Think, c.Buy), c.Users, c.Spawn, c.Duration)
 }
 
 type globals struct {
@@ -141,6 +165,7 @@ type cmd struct {
 	Steps    stepsCmd    `cmd:"" help:"Linear step plan of alarm devices: --from N --step N --every D [--until N]."`
 	Trace    traceCmd    `cmd:"" help:"Replay a production load file as an open-model arrival rate."`
 	Profile  profileCmd  `cmd:"" help:"Replay a time_s,rps load profile (TeaStore's) as an open-model rate."`
+	Teastore teastoreCmd `cmd:"" help:"TeaStore browsing sessions (home, login, browse, buy, profile, logout) for fire against teasim or a real TeaStore."`
 }
 
 func main() {

@@ -1,7 +1,6 @@
 package ars
 
 import (
-	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -206,64 +205,6 @@ func TestScheduleFile(t *testing.T) {
 		if _, err := ParseSchedule(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
-	}
-}
-
-func rast(t *testing.T) *LR {
-	t.Helper()
-	m, err := LoadLR(filepath.Join("..", "models", "rast-2022.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func TestLRPredictEqualsFormula(t *testing.T) {
-	m := rast(t)
-	m.Types = map[string]float64{"ID__fake_call": 3}
-	f := Features{PR1: 2, PR3: 10, Type: 3}
-	want := 0.034863623531346075 - 0.010397816715869023*2 + 0.06213722751379576*10 + 4.643355320081699e-05*3
-	if got := m.Predict(f).Seconds(); math.Abs(got-want) > 1e-9 {
-		t.Fatalf("predict %v, want %v", got, want)
-	}
-	// 2020 set with time of day and weekday (Monday = 0)
-	m20, err := LoadLR(filepath.Join("..", "models", "lr-2020.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2020, 6, 30, 15, 20, 0, 0, time.UTC) // a Tuesday
-	tod := float64(15*3600 + 20*60)
-	want = 0.0031715041920469464 - 9.58247505e-08*tod + 1.82118045e-03*1 + 1.35136687e-02*4 + 1.30455746e-01*1
-	if got := m20.Predict(Features{PR1: 4, PR3: 1, At: at}).Seconds(); math.Abs(got-want) > 1e-9 {
-		t.Fatalf("2020 model: %v, want %v", got, want)
-	}
-	if m.Predict(Features{PR1: 100}) != 0 {
-		t.Fatal("a negative prediction must be 0")
-	}
-}
-
-func TestLRSleepsThePrediction(t *testing.T) {
-	t.Parallel()
-	m := rast(t)
-	r := &Regression{M: m, Scale: 10} // 34.9 ms × 10
-	r.inProgress.Store(2)             // PR1 = 2 at arrival
-	t0 := time.Now()
-	d, _ := r.Process("ID__fake_call", t0)
-	el := time.Since(t0)
-	sec := (0.034863623531346075 - 0.010397816715869023*2) * 10
-	want := time.Duration(sec * float64(time.Second))
-	if !near(d, want, time.Microsecond) || !near(el, want, 3*time.Millisecond) {
-		t.Fatalf("model time %v, slept %v; want %v", d, el, want)
-	}
-	// PR3 grows while it runs: requests that finish meanwhile add 62 ms each (× scale)
-	r2 := &Regression{M: m, Scale: 1}
-	t0 = time.Now()
-	go func() { time.Sleep(5 * time.Millisecond); r2.finished.Add(1) }()
-	d, _ = r2.Process("ID__fake_call", t0)
-	sec = 0.034863623531346075 + 0.06213722751379576
-	want = time.Duration(sec * float64(time.Second))
-	if !near(d, want, time.Microsecond) || !near(time.Since(t0), want, 3*time.Millisecond) {
-		t.Fatalf("with one finished meanwhile: %v (slept %v), want %v", d, time.Since(t0), want)
 	}
 }
 

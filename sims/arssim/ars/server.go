@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/regress"
 )
 
 // ShippedModels names the model files in shipped (a folder of NAME.json),
@@ -32,11 +33,11 @@ func ShippedModels(shipped fs.FS) []string {
 }
 
 // OpenModel loads a model by shipped name (rast-2022) or from a file path.
-func OpenModel(shipped fs.FS, nameOrPath string) (*LR, error) {
+func OpenModel(shipped fs.FS, nameOrPath string) (*regress.LR, error) {
 	if b, err := fs.ReadFile(shipped, nameOrPath+".json"); err == nil {
-		return ParseLR(b, nameOrPath)
+		return regress.ParseLR(b, nameOrPath)
 	}
-	return LoadLR(nameOrPath)
+	return regress.LoadLR(nameOrPath)
 }
 
 // Preset holds the two parameter sets of domain.md §4.
@@ -56,7 +57,7 @@ type Config struct {
 	Model         string // minimal, random, lr, none
 	Processing    time.Duration
 	MaxProcessing time.Duration
-	LR            *LR
+	LR            *regress.LR
 	Faults        Schedule
 	FaultParams   FaultParams
 	Seed          int64
@@ -100,7 +101,7 @@ func NewServer(cfg Config) (*Server, error) {
 		if cfg.LR == nil {
 			return nil, fmt.Errorf("--model lr needs a model file")
 		}
-		s.proc = &Regression{M: cfg.LR, Scale: scale, Max: time.Duration(float64(cfg.MaxProcessing) * scale)}
+		s.proc = &regress.Regression{M: cfg.LR, Scale: scale, Max: time.Duration(float64(cfg.MaxProcessing) * scale)}
 	case "none":
 		s.proc = None{}
 	default:

@@ -1,6 +1,8 @@
-// Package ars holds arssim's model of the Alarm Receiving Software
-// (domain.md §4): presets, processing-time models and fault management.
-package ars
+// Package regress holds the learned processing-time models of the
+// simulators: linear regressions over PR1 (requests in progress at arrival),
+// PR3 (requests finished meanwhile), request type, time of day and weekday,
+// read from JSON model files, and the processor that sleeps their predictions.
+package regress
 
 import (
 	"encoding/json"

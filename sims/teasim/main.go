@@ -1,0 +1,116 @@
+// Command teasim simulates the TeaStore WebUI: its pages, actions, redirects
+// and session cookie, answering after the learned processing-time model.
+package main
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/perflab/perflab/lib/cli"
+	"github.com/perflab/perflab/lib/regress"
+	"github.com/perflab/perflab/sims/teasim/store"
+)
+
+//go:embed models/*.json
+var modelsFS embed.FS
+
+type flags struct {
+	Version     kong.VersionFlag `help:"Print the version and exit."`
+	Config      kong.ConfigFlag  `help:"JSON file of flag values; flags on the command line win."`
+	Listen      string           `default:"127.0.0.1:8080" help:"Address of the WebUI (under /tools.descartes.teastore.webui/)."`
+	LogsListen  string           `default:"127.0.0.1:8081" help:"Address of the log endpoint (GET /logs/reset); empty: none."`
+	ModelFile   string           `default:"rast-2022-teastore" help:"Processing-time model: a shipped name or a JSON model file (features pr1, pr3, type)."`
+	TimeScale   float64          `default:"1" help:"Multiply every model duration by this."`
+	Seed        int64            `default:"42" help:"Seed of the recommendations shown on product pages."`
+	Log         string           `help:"Write one line per request (command, processing time, status) to this file."`
+	Events      string           `help:"Write JSON-lines events (logs_reset) to this file."`
+	MaxInflight int              `default:"100000" help:"Requests in the model at once at most; more get 503 at once."`
+}
+
+func main() {
+	var f flags
+	cli.Parse(&f, kong.Name("teasim"), kong.Vars{"version": cli.Version},
+		kong.Description("Simulated TeaStore WebUI: pages and actions of the real one, session state in the sessionBlob cookie, "+
+			"each answer after the RAST 2022 model's processing time (X-Process-Time).\n\nExit codes: 0 ok (stopped by a signal), 2 usage or input error."),
+		kong.Configuration(kong.JSON))
+	cli.Main("teasim", run(&f))
+}
+
+func run(f *flags) error {
+	if f.TimeScale <= 0 {
+		return cli.Usagef("--time-scale must be > 0")
+	}
+	shipped, _ := fs.Sub(modelsFS, "models")
+	var m *regress.LR
+	var err error
+	if b, rerr := fs.ReadFile(shipped, f.ModelFile+".json"); rerr == nil {
+		m, err = regress.ParseLR(b, f.ModelFile)
+	} else {
+		m, err = regress.LoadLR(f.ModelFile)
+	}
+	if err != nil {
+		return cli.Usage(err)
+	}
+	store.Seed = f.Seed
+	cfg := store.Config{Model: m, TimeScale: f.TimeScale, MaxInflight: f.MaxInflight}
+	for _, o := range []struct {
+		path string
+		w    *io.Writer
+	}{{f.Log, &cfg.Log}, {f.Events, &cfg.Events}} {
+		if o.path == "" {
+			continue
+		}
+		w, err := os.Create(o.path)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		defer w.Close()
+		*o.w = w
+	}
+	s := store.NewServer(cfg)
+	ln, err := net.Listen("tcp", f.Listen)
+	if err != nil {
+		return cli.Usage(fmt.Errorf("cannot listen on %s: %v", f.Listen, err))
+	}
+	ctx, stop := cli.StopContext(context.Background(), s.Flush)
+	defer stop()
+	errc := make(chan error, 2)
+	web := store.HTTPServer(s.Handler, "teasim")
+	go func() { errc <- web.Serve(ln) }()
+	servers := []interface{ ShutdownWithContext(context.Context) error }{web}
+	if f.LogsListen != "" {
+		lln, err := net.Listen("tcp", f.LogsListen)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("cannot listen on %s: %v", f.LogsListen, err))
+		}
+		logs := store.HTTPServer(s.LogsHandler, "teasim-logs")
+		go func() { errc <- logs.Serve(lln) }()
+		servers = append(servers, logs)
+	}
+	fmt.Fprintf(os.Stderr, "teasim: WebUI on http://%s%s/ (logs on %s), model %s, time scale %g\n",
+		ln.Addr(), store.Prefix, f.LogsListen, strings.TrimSuffix(f.ModelFile, ".json"), f.TimeScale)
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, sv := range servers {
+		sv.ShutdownWithContext(sctx)
+	}
+	s.Flush()
+	if n, p99, mx := s.Accuracy(); n > 0 {
+		fmt.Fprintf(os.Stderr, "teasim: %d requests; answers left %.3f ms (p99), %.3f ms (max) after the model's instant\n",
+			n, p99.Seconds()*1000, mx.Seconds()*1000)
+	}
+	return err
+}
