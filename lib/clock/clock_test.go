@@ -7,21 +7,40 @@ import (
 	"time"
 )
 
-// Many waiters with short, mixed delays wake on time: within a millisecond
-// at p99 (Go's own timers overshoot short waits by up to a millisecond here).
-// Timing on a shared machine is noisy, so the best of three tries counts.
+// Many waiters with short, mixed delays all wake, never early, and on time.
+// How close to on time is a property of a quiet machine, measured by
+// bench/run.sh (delay): 0.17 ms at p99 with 10,000 waiting. Here, beside
+// other test packages, the bound only catches a lost or late wake-up.
 func TestPreciseWakesManyWaitersOnTime(t *testing.T) {
-	p := New()
-	var best time.Duration = time.Hour
-	for try := 0; try < 3 && best > time.Millisecond; try++ {
-		late := wakeMany(p)
-		if late[0] < 0 {
-			t.Fatalf("woke %v early", -late[0])
-		}
-		best = min(best, late[len(late)*99/100])
+	late := wakeMany(New())
+	if late[0] < 0 {
+		t.Fatalf("woke %v early", -late[0])
 	}
-	if best > time.Millisecond {
-		t.Fatalf("p99 lateness %v in the best of three tries, want <= 1 ms", best)
+	if p99 := late[len(late)*99/100]; p99 > 20*time.Millisecond {
+		t.Fatalf("p99 lateness %v: a wake-up was lost or delayed", p99)
+	}
+}
+
+// A waiter due earlier than the one the kernel timer is set for re-arms it:
+// otherwise it would wake only with the later one. Best of five tries, for
+// a noisy machine; a broken re-arm fails all five.
+func TestEarlierWaiterRearms(t *testing.T) {
+	p := New()
+	best := time.Hour
+	for try := 0; try < 5 && best > 2500*time.Microsecond; try++ {
+		t0 := time.Now()
+		go p.SleepUntil(t0.Add(2900 * time.Microsecond)) // arms the timer for +2.9 ms
+		for queued := 0; queued == 0; {
+			p.mu.Lock()
+			queued = len(p.q)
+			p.mu.Unlock()
+		}
+		p.SleepUntil(t0.Add(1500 * time.Microsecond))
+		best = min(best, time.Since(t0))
+		time.Sleep(5 * time.Millisecond)
+	}
+	if best > 2500*time.Microsecond {
+		t.Fatalf("the earlier waiter woke after %v, want well before the later one's 2.9 ms", best)
 	}
 }
 
