@@ -13,8 +13,8 @@ import (
 )
 
 // coarse: waits longer than this first sleep on a Go timer, so only the last
-// few milliseconds go through the precise timer.
-const coarse = 3 * time.Millisecond
+// few milliseconds go through the precise timer (a variable for tests).
+var coarse = 3 * time.Millisecond
 
 // Precise wakes waiters at their instants. The zero value is not usable; call New.
 type Precise struct {
