@@ -32,6 +32,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME) ./lib/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzRequirement$$' -fuzztime $(FUZZTIME) ./lib/requirement
 	$(GO) test -run '^$$' -fuzz '^FuzzStats$$' -fuzztime $(FUZZTIME) ./lib/stats
+	$(GO) test -run '^$$' -fuzz '^FuzzTraceAndProfile$$' -fuzztime $(FUZZTIME) ./lib/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLR$$' -fuzztime $(FUZZTIME) ./lib/regress
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./lib/plot
+	$(GO) test -run '^$$' -fuzz '^FuzzRequests$$' -fuzztime $(FUZZTIME) ./sims/teasim/store
 
 # make bench: our tools against their peers, side by side (installs the peers).
 bench: build

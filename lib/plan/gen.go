@@ -90,6 +90,10 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 	s := bufio.NewScanner(r)
 	var t0, prev time.Time
 	line := 0
+	// offsets in float seconds: a trace may span more than time.Duration holds
+	at := func(t time.Time, plus int64) *float64 {
+		return Ptr(float64(t.Unix()-t0.Unix()+plus) * 1000 / speedup)
+	}
 	for s.Scan() {
 		line++
 		b := s.Bytes()
@@ -122,11 +126,11 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 		if t0.IsZero() {
 			t0 = t
 		}
-		if !prev.IsZero() && t.Sub(prev) > time.Second {
+		if !prev.IsZero() && t.Unix()-prev.Unix() > 1 {
 			// a gap in the file: no requests until t
-			e.Encode(&Record{Type: TypeStage, AtMS: ms(time.Duration(float64(prev.Sub(t0)+time.Second) / speedup)), RateRPS: Ptr(0.0)})
+			e.Encode(&Record{Type: TypeStage, AtMS: at(prev, 1), RateRPS: Ptr(0.0)})
 		}
-		e.Encode(&Record{Type: TypeStage, AtMS: ms(time.Duration(float64(t.Sub(t0)) / speedup)), RateRPS: Ptr(n * speedup), Label: tod})
+		e.Encode(&Record{Type: TypeStage, AtMS: at(t, 0), RateRPS: Ptr(n * speedup), Label: tod})
 		prev = t
 		if e.err != nil {
 			return e.err
@@ -138,7 +142,7 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 	if prev.IsZero() {
 		return fmt.Errorf("%s: no \"RPS:\" lines in the selected time range", name)
 	}
-	e.Encode(&Record{Type: TypeEnd, AtMS: ms(time.Duration(float64(prev.Sub(t0)+time.Second) / speedup))})
+	e.Encode(&Record{Type: TypeEnd, AtMS: at(prev, 1)})
 	return e.Flush()
 }
 

@@ -196,3 +196,27 @@ func FuzzDecoder(f *testing.F) {
 		}
 	})
 }
+
+func FuzzTraceAndProfile(f *testing.F) {
+	f.Add("2020-12-28 00:00:00\tRPS: 8/s\n2020-12-28 00:00:03\tRPS: 5/s\nTotal count: 13\n")
+	f.Add("time_s,rps\n0.5,0.4\n1.5,1.25\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		sc := &Record{Type: TypeScenario, Steps: []Step{AlarmStep}}
+		for _, gen := range []func(*Encoder) error{
+			func(e *Encoder) error { return Trace(e, 1, sc, strings.NewReader(s), "in", 7, "", "") },
+			func(e *Encoder) error { return Profile(e, 1, sc, strings.NewReader(s), "in", false) },
+		} {
+			var b bytes.Buffer
+			if err := gen(NewEncoder(&b)); err != nil {
+				if !strings.HasPrefix(err.Error(), "in") {
+					t.Fatalf("error without the file's name: %v", err)
+				}
+				continue
+			}
+			// whatever a generator accepts, it writes as a valid plan
+			if _, err := decodeAll(t, b.String()); err != nil {
+				t.Fatalf("generated plan does not decode: %v", err)
+			}
+		}
+	})
+}

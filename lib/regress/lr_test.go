@@ -83,3 +83,16 @@ func TestTeaStoreModelAndBadFiles(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseLR(f *testing.F) {
+	f.Add([]byte(`{"intercept":0.03,"features":["pr1","pr3"],"coefficients":[-0.01,0.06]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseLR(b, "m.json")
+		if err != nil {
+			return
+		}
+		if d := m.Predict(Features{PR1: 3, PR3: 4, Type: 1, At: time.Unix(0, 0)}); d < 0 {
+			t.Fatalf("negative prediction %v", d)
+		}
+	})
+}

@@ -141,3 +141,23 @@ func TestPageNames(t *testing.T) {
 		t.Error("a path outside the WebUI")
 	}
 }
+
+// Any cookie and any request must be answered, never crash the server.
+func FuzzRequests(f *testing.F) {
+	f.Add("eyJ1aWQiOjMsInVzZXIiOiJ1c2VyMyJ9", "POST", "/cartAction?addToCart=&productid=42", "updateCartQuantities=&orderitem_42=-3")
+	f.Fuzz(func(t *testing.T, blob, method, uri, body string) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod(method)
+		ctx.Request.SetRequestURI(Prefix + "/" + strings.TrimPrefix(uri, "/"))
+		ctx.Request.Header.SetContentType("application/x-www-form-urlencoded")
+		ctx.Request.SetBodyString(body)
+		ctx.Request.Header.SetCookie("sessionBlob", blob)
+		if page, _, ok := Page(ctx.Method(), ctx.Path()); ok {
+			Serve(&ctx, page)
+		}
+		s := DecodeSession([]byte(blob))
+		if len(s.Cart) > 100 {
+			t.Fatal("a cookie grew the cart beyond its bound")
+		}
+	})
+}
