@@ -309,3 +309,34 @@ func TestRampctlNoSaturationExitCode(t *testing.T) {
 func netDial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// arssim's JSON config sets any flag; the command line wins.
+func TestArssimConfigFileAndFlagsWin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ars.json")
+	os.WriteFile(cfg, []byte(`{"model":"none","processing":"300ms","faults":"every:1h"}`), 0o644)
+	port := arssim(t, "--config", cfg, "--model", "minimal") // minimal from the flag, 300 ms from the file
+	out, _, _ := sh(t, dir, "t0=$(date +%s%N); curl -s -X POST 127.0.0.1:"+port+"/fake_call; echo $(( ($(date +%s%N) - t0) / 1000000 ))")
+	ms, _ := strconv.Atoi(strings.TrimSpace(out))
+	if ms < 290 || ms > 600 {
+		t.Fatalf("a POST took %d ms, want ~300 (model minimal from the flag, processing from the file)", ms)
+	}
+}
+
+// rampctl --plan-cmd takes any plan invocation with {users}.
+func TestRampctlPlanCmd(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "minimal", "--processing", "5ms")
+	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --plan-cmd 'plan constant --users {users} --duration 1h --think 50ms --method POST --path /x' "+
+		"--max-mean 100ms --start 4 --step-duration 1s --warmup 300ms --precision 0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// one server, 5 ms a request, 50 ms think: mean ≤ 100 ms up to (100+50)/5 = 30 users
+	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
+	n, _ := strconv.Atoi(m[1])
+	if n < 24 || n > 34 {
+		t.Fatalf("saturation %d users, want ~30\n%s", n, stderr)
+	}
+}
