@@ -16,6 +16,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/perflab/perflab/lib/cli"
+	"github.com/perflab/perflab/lib/simserver"
 	"github.com/perflab/perflab/sims/arssim/ars"
 )
 
@@ -125,10 +126,7 @@ func run(f *flags) error {
 	defer stop()
 	s.Start()
 	defer s.Close()
-	err = ars.Serve(ctx, s.NewHTTPServer(), ln, 2*time.Second)
-	if n, p99, mx := s.Accuracy(); n > 0 {
-		fmt.Fprintf(os.Stderr, "arssim: %d requests processed; answers left %.3f ms (p99), %.3f ms (max) after the model's instant\n",
-			n, p99.Seconds()*1000, mx.Seconds()*1000)
-	}
+	err = simserver.Serve(ctx, s.NewHTTPServer(), ln, 2*time.Second)
+	s.Lateness().Report(os.Stderr, "arssim")
 	return err
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/perflab/perflab/lib/cli"
 	"github.com/perflab/perflab/lib/regress"
+	"github.com/perflab/perflab/lib/simserver"
 	"github.com/perflab/perflab/sims/teasim/store"
 )
 
@@ -84,7 +85,7 @@ func run(f *flags) error {
 	ctx, stop := cli.StopContext(context.Background(), s.Flush)
 	defer stop()
 	errc := make(chan error, 2)
-	web := store.HTTPServer(s.Handler, "teasim")
+	web := simserver.HTTP(s.Handler, "teasim")
 	go func() { errc <- web.Serve(ln) }()
 	servers := []interface{ ShutdownWithContext(context.Context) error }{web}
 	if f.LogsListen != "" {
@@ -92,7 +93,7 @@ func run(f *flags) error {
 		if err != nil {
 			return cli.Usage(fmt.Errorf("cannot listen on %s: %v", f.LogsListen, err))
 		}
-		logs := store.HTTPServer(s.LogsHandler, "teasim-logs")
+		logs := simserver.HTTP(s.LogsHandler, "teasim-logs")
 		go func() { errc <- logs.Serve(lln) }()
 		servers = append(servers, logs)
 	}
@@ -108,9 +109,6 @@ func run(f *flags) error {
 		sv.ShutdownWithContext(sctx)
 	}
 	s.Flush()
-	if n, p99, mx := s.Accuracy(); n > 0 {
-		fmt.Fprintf(os.Stderr, "teasim: %d requests; answers left %.3f ms (p99), %.3f ms (max) after the model's instant\n",
-			n, p99.Seconds()*1000, mx.Seconds()*1000)
-	}
+	s.Lateness().Report(os.Stderr, "teasim")
 	return err
 }

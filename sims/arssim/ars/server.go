@@ -3,7 +3,6 @@ package ars
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,8 +16,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/regress"
+	"github.com/perflab/perflab/lib/simserver"
 )
 
 // ShippedModels names the model files in shipped (a folder of NAME.json),
@@ -68,15 +67,14 @@ type Config struct {
 
 // Server is the simulated ARS behind a fasthttp handler.
 type Server struct {
-	cfg      Config
-	proc     Processor
-	faults   *Faults
-	inflight atomic.Int64
-	thread   atomic.Int64
-	start    time.Time
+	cfg    Config
+	proc   Processor
+	faults *Faults
+	gate   simserver.Gate
+	thread atomic.Int64
+	start  time.Time
 
-	lateMu sync.Mutex
-	late   *hist.H // how late requests left against the model's completion instant
+	late *simserver.Lateness
 
 	logMu  sync.Mutex
 	log    *bufio.Writer
@@ -87,7 +85,8 @@ type Server struct {
 
 // NewServer builds the model; call Start to begin the fault schedule.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), events: cfg.Events, late: hist.New()}
+	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), events: cfg.Events, late: simserver.NewLateness()}
+	s.gate.Max = cfg.MaxInflight
 	scale := cfg.FaultParams.Scale
 	if scale <= 0 {
 		scale = 1
@@ -229,21 +228,17 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
 		return
 	}
-	if n := s.inflight.Add(1); s.cfg.MaxInflight > 0 && n > int64(s.cfg.MaxInflight) {
-		s.inflight.Add(-1)
+	if !s.gate.Enter() {
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable) // documented overload answer
 		return
 	}
-	defer s.inflight.Add(-1)
+	defer s.gate.Leave()
 	arrival := time.Now()
 	cmd := CommandName(path)
 	th := s.thread.Add(1)
 	s.logf(th, "INFO", "CMD-START: %s", cmd)
 	d, done := s.proc.Process(cmd, arrival)
-	late := time.Since(done)
-	s.lateMu.Lock()
-	s.late.Record(late)
-	s.lateMu.Unlock()
+	s.late.Done(done)
 	s.logf(th, "INFO", "Request execution time: %s", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
 	s.logf(th, "INFO", "CMD-ENDE: %s", cmd)
 	ctx.Response.Header.Set("X-Process-Time", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
@@ -274,13 +269,8 @@ type State struct {
 	LateMaxMS float64 `json:"late_max_ms"`
 }
 
-// Accuracy reports how many requests the model processed and how late they
-// left at p99 and at most.
-func (s *Server) Accuracy() (n int64, p99, maxLate time.Duration) {
-	s.lateMu.Lock()
-	defer s.lateMu.Unlock()
-	return s.late.Count(), time.Duration(s.late.Quantile(0.99)) * time.Microsecond, time.Duration(s.late.MaxUS()) * time.Microsecond
-}
+// Lateness is the record of how late answers left against the model.
+func (s *Server) Lateness() *simserver.Lateness { return s.late }
 
 func (s *Server) control(ctx *fasthttp.RequestCtx) {
 	if !AllowControl(ctx.RemoteIP(), string(ctx.Request.Header.Peek("X-Control-Token")), s.cfg.ControlToken) {
@@ -300,9 +290,9 @@ func (s *Server) control(ctx *fasthttp.RequestCtx) {
 			ctx.SetStatusCode(fasthttp.StatusConflict) // already faulted: ignored
 		}
 	case "/_arssim/state":
-		n, p99, mx := s.Accuracy()
+		n, p99, mx := s.late.Accuracy()
 		b, _ := json.Marshal(State{Type: "state", Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
-			Inflight: s.inflight.Load(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model,
+			Inflight: s.gate.Inflight(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model,
 			Processed: n, LateP99MS: p99.Seconds() * 1000, LateMaxMS: mx.Seconds() * 1000})
 		ctx.SetContentType("application/json")
 		ctx.SetBody(append(b, '\n'))
@@ -313,32 +303,4 @@ func (s *Server) control(ctx *fasthttp.RequestCtx) {
 
 // NewHTTPServer wraps the handler with the limits that keep arssim up under
 // overload and bad clients.
-func (s *Server) NewHTTPServer() *fasthttp.Server {
-	return &fasthttp.Server{
-		Handler:               s.Handler,
-		Name:                  "arssim",
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		MaxRequestBodySize:    64 * 1024,
-		Concurrency:           256 * 1024,
-		NoDefaultDate:         true,
-		NoDefaultServerHeader: true,
-		CloseOnShutdown:       true,
-	}
-}
-
-// Serve runs srv on ln until ctx ends, then shuts down within grace.
-func Serve(ctx context.Context, srv *fasthttp.Server, ln net.Listener, grace time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	srv.ShutdownWithContext(sctx)
-	return nil
-}
+func (s *Server) NewHTTPServer() *fasthttp.Server { return simserver.HTTP(s.Handler, "arssim") }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/jsonl"
 	"github.com/perflab/perflab/lib/regress"
+	"github.com/perflab/perflab/lib/simserver"
 )
 
 // Config is what teasim can be told (see `teasim --help`).
@@ -29,19 +29,19 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	proc     *regress.Regression
-	inflight atomic.Int64
+	gate     simserver.Gate
 	requests atomic.Int64
 
 	logMu sync.Mutex
 	log   *bufio.Writer
 
-	lateMu sync.Mutex
-	late   *hist.H
+	late *simserver.Lateness
 }
 
 // NewServer builds the WebUI around the model.
 func NewServer(cfg Config) *Server {
-	s := &Server{cfg: cfg, proc: &regress.Regression{M: cfg.Model, Scale: cfg.TimeScale}, late: hist.New()}
+	s := &Server{cfg: cfg, proc: &regress.Regression{M: cfg.Model, Scale: cfg.TimeScale}, late: simserver.NewLateness()}
+	s.gate.Max = cfg.MaxInflight
 	if cfg.Log != nil {
 		s.log = bufio.NewWriterSize(cfg.Log, 64*1024)
 	}
@@ -56,18 +56,14 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString("not found: the TeaStore WebUI is under " + Prefix + "/\n")
 		return
 	}
-	if n := s.inflight.Add(1); s.cfg.MaxInflight > 0 && n > int64(s.cfg.MaxInflight) {
-		s.inflight.Add(-1)
+	if !s.gate.Enter() {
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		return
 	}
-	defer s.inflight.Add(-1)
+	defer s.gate.Leave()
 	arrival := time.Now()
 	d, done := s.proc.Process(cmd, arrival)
-	late := time.Since(done)
-	s.lateMu.Lock()
-	s.late.Record(late)
-	s.lateMu.Unlock()
+	s.late.Done(done)
 	Serve(ctx, page)
 	ctx.Response.Header.Set("X-Process-Time", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
 	n := s.requests.Add(1)
@@ -114,18 +110,5 @@ func (s *Server) Flush() {
 	}
 }
 
-// Accuracy reports how many requests were processed and how late answers
-// left against the model's instants (p99, max).
-func (s *Server) Accuracy() (int64, time.Duration, time.Duration) {
-	s.lateMu.Lock()
-	defer s.lateMu.Unlock()
-	return s.late.Count(), time.Duration(s.late.Quantile(0.99)) * time.Microsecond, time.Duration(s.late.MaxUS()) * time.Microsecond
-}
-
-// HTTPServer wraps a handler with the limits that keep teasim up under
-// overload and bad clients.
-func HTTPServer(h fasthttp.RequestHandler, name string) *fasthttp.Server {
-	return &fasthttp.Server{Handler: h, Name: name, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-		IdleTimeout: 120 * time.Second, MaxRequestBodySize: 64 * 1024, Concurrency: 256 * 1024,
-		NoDefaultServerHeader: true, CloseOnShutdown: true}
-}
+// Lateness is the record of how late answers left against the model.
+func (s *Server) Lateness() *simserver.Lateness { return s.late }
