@@ -107,38 +107,33 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 		return true, nil
 	}
 	lo, hi := 0, 0
-	switch s.Strategy {
-	case "linear":
-		for n := s.Start; n <= s.MaxUsers; n = s.nextLinear(n) {
+	// climb measures levels from Start, each the next of the last, while they pass.
+	climb := func(next func(int) int) error {
+		for n := s.Start; ; n = min(next(n), s.MaxUsers) {
 			ok, err := try(n)
 			if err != nil {
-				return res, err
+				return err
 			}
 			if !ok {
 				hi = n
-				break
-			}
-			lo = n
-			res.SaturationUsers = lo
-		}
-	case "fast", "":
-		res.Search = "fast"
-		n := s.Start
-		for {
-			ok, err := try(n)
-			if err != nil {
-				return res, err
-			}
-			if !ok {
-				hi = n
-				break
+				return nil
 			}
 			lo = n
 			res.SaturationUsers = lo
 			if n >= s.MaxUsers {
-				break
+				return nil
 			}
-			n = min(max(int(math.Ceil(float64(n)*s.Growth)), n+1), s.MaxUsers)
+		}
+	}
+	switch s.Strategy {
+	case "linear":
+		if err := climb(s.nextLinear); err != nil {
+			return res, err
+		}
+	case "fast", "":
+		res.Search = "fast"
+		if err := climb(func(n int) int { return max(int(math.Ceil(float64(n)*s.Growth)), n+1) }); err != nil {
+			return res, err
 		}
 		res.FirstFailUsers = hi
 		for hi > 0 && float64(hi-lo) > math.Max(1, s.Precision*float64(lo)) {

@@ -59,15 +59,22 @@ func arssim(t *testing.T, args ...string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	if !waitPort(port) {
+		t.Fatalf("arssim did not start: %s", stderr.String())
+	}
+	return port
+}
+
+// waitPort waits up to 2 s for a server to answer on a loopback port.
+func waitPort(port string) bool {
 	for i := 0; i < 100; i++ {
 		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
 			c.Close()
-			return port
+			return true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("arssim did not start: %s", stderr.String())
-	return ""
+	return false
 }
 
 // sh runs a shell pipeline with the tools on PATH.

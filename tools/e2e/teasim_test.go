@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // teasim starts the simulator on two free ports (WebUI, logs = WebUI + 1).
@@ -31,15 +30,10 @@ func teasim(t *testing.T, args ...string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			c.Close()
-			return strconv.Itoa(port)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitPort(strconv.Itoa(port)) {
+		t.Fatal("teasim did not start")
 	}
-	t.Fatal("teasim did not start")
-	return ""
+	return strconv.Itoa(port)
 }
 
 func TestFireRunsTeaStoreSessions(t *testing.T) {
