@@ -86,7 +86,7 @@ start_run() {
 	RUN_START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	: >"$RUN/commands.txt"
 	local q
-	q=$(printf '%q ' "$0" "$@")
+	q=$(printf '%q ' "pipelines/$(basename "$0")" "$@") # from the repository root, where rerun.sh runs it
 	printf '%s\n' "${q% }" >"$RUN/command"
 	say "run directory: $RUN"
 }

@@ -347,3 +347,31 @@ func TestRampctlPlanCmd(t *testing.T) {
 		t.Fatalf("saturation %d users, want ~30\n%s", n, stderr)
 	}
 }
+
+// histo's summary gives the original evaluator's numbers on the same log:
+// its own parsing code (bench/orig_parse.py, as in loadtest_plotter.py) is run beside.
+func TestHistoAgreesWithTheOriginalEvaluator(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is missing: the original evaluator cannot run")
+	}
+	dir := t.TempDir()
+	gen, _ := filepath.Abs(filepath.Join("..", "..", "bench", "genlog.go"))
+	orig, _ := filepath.Abs(filepath.Join("..", "..", "bench", "orig_parse.py"))
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	if _, stderr, code := sh(t, dir, "(cd "+root+" && go run "+gen+" 120000) > locust_log.log"); code != 0 {
+		t.Fatal(stderr)
+	}
+	po, stderr, code := sh(t, dir, "python3 "+orig+" locust_log.log")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var n, over30 int
+	var minS float64
+	fmt.Sscanf(po, "responses %d min %f over 30s %d", &n, &minS, &over30)
+	_, hs, code := sh(t, dir, "histo --interval 0 locust_log.log > /dev/null")
+	want := fmt.Sprintf("histo: %d responses, 0 errors, min %.3f s", n, minS)
+	if code != 0 || n != 120000 || !strings.Contains(hs, want) || !strings.Contains(hs, fmt.Sprintf("responses above 30s: %d\n", over30)) {
+		t.Fatalf("original: %q\nhisto: %q (want %q)", po, hs, want)
+	}
+}

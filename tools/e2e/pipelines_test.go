@@ -158,3 +158,24 @@ func TestPipelineLocust(t *testing.T) {
 		t.Fatalf("rampctl --exec found nothing:\n%s", out)
 	}
 }
+
+func TestRerunRepeatsARun(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	port := freePort(t)
+	if out, stderr, code := pipeline(t, "mascots2020.sh", "--duration", "2m", "--time-scale", "0.02", "--port", port, "--out", dir); code != 0 {
+		t.Fatalf("first run: %d\n%s\n%s", code, out, stderr)
+	}
+	cmd := exec.Command("bash", filepath.Join("..", "..", "pipelines", "rerun.sh"), dir)
+	cmd.Env = append(os.Environ(), "PERFLAB_BIN="+bin, "OUT="+dir+"-again")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "command"))
+	b, _ := os.ReadFile(filepath.Join(dir+"-again", "command"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("the re-run's command %q differs from the run's %q", b, a)
+	}
+	checkRunDir(t, dir+"-again", "locust_log.log", "histo.jsonl", "response-times.png")
+}
