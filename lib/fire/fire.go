@@ -135,6 +135,7 @@ type runner struct {
 	wg                  sync.WaitGroup
 	inflight            atomic.Int64
 	users               atomic.Int64
+	failedTries         atomic.Int64 // tries of repeating sends that failed and were retried
 	label               atomic.Pointer[string]
 	lastTick            time.Time
 
@@ -259,8 +260,8 @@ func (r *runner) ticker(ctx context.Context, done chan struct{}, stderr io.Write
 			r.fb.write(&iv)
 			if pr != nil {
 				sinceProgress = 0
-				fmt.Fprintf(stderr, "fire: %s users=%d inflight=%d %s\n",
-					now.Sub(r.start).Round(time.Second), r.users.Load(), r.inflight.Load(), Brief(pr))
+				fmt.Fprintf(stderr, "fire: %s users=%d inflight=%d retried=%d %s\n",
+					now.Sub(r.start).Round(time.Second), r.users.Load(), r.inflight.Load(), r.failedTries.Load(), Brief(pr))
 			}
 		}
 	}
@@ -568,8 +569,15 @@ func (r *runner) send(st *step, from time.Time) {
 		if r.abandonCtx.Err() != nil {
 			return // stopped: an unfinished send is not a sample
 		}
-		if r.cfg.RetryDelay > 0 {
-			t := time.NewTimer(r.cfg.RetryDelay)
+		r.failedTries.Add(1)
+		delay := r.cfg.RetryDelay
+		if smp.Error != "" {
+			// a transport error (nothing listens, say) comes back at once:
+			// retrying it in a hot loop only burns the core
+			delay = max(delay, transportRetryFloor)
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
 			select {
 			case <-r.abandonCtx.Done():
 				t.Stop()
@@ -584,6 +592,10 @@ func (r *runner) send(st *step, from time.Time) {
 	smp.Users = int(r.users.Load())
 	r.sink.emit(&smp, st.logger)
 }
+
+// transportRetryFloor is the least pause before retrying after a transport
+// error; answers (500) are retried after --retry-delay, 0 by default.
+const transportRetryFloor = 10 * time.Millisecond
 
 func lastReason(s *rtlog.Sample) string {
 	if s.Error != "" {
