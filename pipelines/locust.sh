@@ -75,6 +75,6 @@ run plotrt --title "Locust stepped by rampctl --exec (model time)" -o "$RUN/late
 finish_run "$SEED"
 
 echo "Locust as the load tester (model time; time scale $SCALE):"
-sed 's/^histo: /  /' "$RUN/histo.stderr"
-grep -v '^rampctl: level' "$RUN/rampctl.stderr" | sed 's/^/  /'
+grep -v '^histo: requirement violated$' "$RUN/histo.stderr" | sed 's/^histo: /  /' || true
+grep -v -e '^rampctl: level' -e '^fire: ' "$RUN/rampctl.stderr" | sed 's/^/  /' || true
 echo "  figures: $RUN/response-times.png $RUN/latency-vs-load.png"

@@ -55,5 +55,5 @@ run plotrt --title "Saturation of the ARS model ($MODEL), model time" -o "$RUN/l
 finish_run "$SEED"
 
 echo "Saturation search ($SEARCH) against arssim --model lr --model-file $MODEL (time scale $SCALE):"
-grep -v '^rampctl: level' "$RUN/rampctl.stderr" | sed 's/^/  /'
+grep -v -e '^rampctl: level' -e '^fire: ' "$RUN/rampctl.stderr" | sed 's/^/  /' || true
 echo "  figure: $RUN/latency-vs-load.png"
