@@ -270,3 +270,53 @@ func TestParseTarget(t *testing.T) {
 		t.Error("ftp accepted")
 	}
 }
+
+func TestStagesChangeUsersWhileRunning(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	p := strings.Replace(scenarioText, "%THINK%", "50", 1) +
+		`{"type":"stage","at_ms":0,"users":2}` + "\n" +
+		`{"type":"stage","at_ms":600,"users":6,"spawn_rate":5}` + "\n" +
+		`{"type":"stage","at_ms":1600,"users":1}` + "\n" +
+		`{"type":"end","at_ms":2200}` + "\n"
+	start := time.Now()
+	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true}, p)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	maxUsers := map[int]int{} // per 100 ms slot since start
+	for _, s := range samples(t, r.out.Bytes()) {
+		slot := int(s.TS.Sub(start) / (100 * time.Millisecond))
+		maxUsers[slot] = max(maxUsers[slot], s.Users)
+	}
+	// 2 users, then 4 more spawned at 5/s (at 0.6, 0.8, 1.0, 1.2 s), then 1 from 1.6 s
+	if maxUsers[3] != 2 || maxUsers[7] < 3 || maxUsers[7] > 4 || maxUsers[9] < 4 || maxUsers[9] > 5 || maxUsers[14] != 6 || maxUsers[19] != 1 {
+		t.Fatalf("users per 100 ms: %v", maxUsers)
+	}
+}
+
+func TestPoissonArrivalsKeepTheMeanRate(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	p := `{"type":"plan","version":1}
+{"type":"scenario","steps":[{"method":"GET","path":"/"}]}
+{"type":"stage","at_ms":0,"rate_rps":1000,"poisson":true}
+{"type":"end","at_ms":2000}
+`
+	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true, Seed: 7}, p)
+	s := samples(t, r.out.Bytes())
+	// 2,000 expected; a Poisson count has a standard deviation of ~45
+	if len(s) < 1850 || len(s) > 2150 {
+		t.Fatalf("%d Poisson arrivals in 2 s at 1000/s", len(s))
+	}
+	// exponential gaps: many much shorter than the 1 ms mean
+	short := 0
+	for i := 1; i < len(s); i++ {
+		if s[i].Scheduled.Sub(s[i-1].Scheduled) < 200*time.Microsecond {
+			short++
+		}
+	}
+	if short < len(s)/10 {
+		t.Fatalf("%d of %d gaps under 0.2 ms: not exponential (expect ~18 %%)", short, len(s))
+	}
+}
