@@ -197,6 +197,7 @@ func (d *FireDriver) Measure(l *Level) Measure {
 			st.OfferedRPS = *stage.RateRPS
 		}
 		st.Pass = l.Req.Evaluate(&s).Pass && !early
+		st.Headroom = math.Min(l.Req.Headroom(&s), 1e9)
 		st.EarlyStop = early
 		if l.Pause > 0 {
 			zero := &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(0), Label: "pause"}
@@ -278,6 +279,7 @@ func (e *ExecDriver) Measure(l *Level) Measure {
 		}
 		st := FromStats(users, &res.Summary)
 		st.Pass = l.Req.Evaluate(&res.Summary).Pass
+		st.Headroom = math.Min(l.Req.Headroom(&res.Summary), 1e9)
 		if l.Pause > 0 {
 			time.Sleep(l.Pause)
 		}

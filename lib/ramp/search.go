@@ -26,10 +26,13 @@ type Step struct {
 	P99MS       float64   `json:"p99_ms"`
 	MaxMS       float64   `json:"max_ms"`
 	Pass        bool      `json:"pass"`
-	EarlyStop   bool      `json:"early_stop,omitempty"` // ended before --step-duration: clearly failing
-	Resumed     bool      `json:"resumed,omitempty"`    // taken from --resume, not measured again
-	TimeScale   float64   `json:"time_scale,omitempty"` // latencies are in model time: real ÷ this
-	Hist        string    `json:"hist,omitempty"`
+	// Headroom is the largest share of its limit any requirement check used
+	// (≤ 1 passes); the fast search interpolates where it crosses 1.
+	Headroom  float64 `json:"headroom"`
+	EarlyStop bool    `json:"early_stop,omitempty"` // ended before --step-duration: clearly failing
+	Resumed   bool    `json:"resumed,omitempty"`    // taken from --resume, not measured again
+	TimeScale float64 `json:"time_scale,omitempty"` // latencies are in model time: real ÷ this
+	Hist      string  `json:"hist,omitempty"`
 }
 
 // FromStats fills a step from the statistics of its measured part.
@@ -62,7 +65,7 @@ type Search struct {
 	Strategy  string  // "fast" or "linear"
 	Start     int     // first level
 	StepSize  int     // linear: users added per level
-	Growth    float64 // fast: factor between levels while they pass
+	Growth    float64 // fast: factor between levels while they pass (4: a failing level ends early)
 	Precision float64 // fast: stop when (first fail − last pass) ≤ Precision × last pass
 	MaxUsers  int
 	Repeat    int // measure each level this many times; it passes only if every run passes
@@ -82,10 +85,11 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 		s.Repeat = 1
 	}
 	if s.Growth <= 1 {
-		s.Growth = 2
+		s.Growth = 4
 	}
 	res := Result{Type: "result", Search: s.Strategy}
 	level := 0
+	head := map[int]float64{0: 0} // headroom measured at each level
 	try := func(users int) (bool, error) {
 		for r := 0; r < s.Repeat; r++ {
 			level++
@@ -97,6 +101,7 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 				return false, err
 			}
 			res.Steps++
+			head[users] = max(head[users], st.Headroom)
 			if err := emit(st); err != nil {
 				return false, err
 			}
@@ -136,16 +141,23 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 			return res, err
 		}
 		res.FirstFailUsers = hi
+		streak, last := 0, 0 // how often in a row the same end moved (last: -1 lo, +1 hi)
 		for hi > 0 && float64(hi-lo) > math.Max(1, s.Precision*float64(lo)) {
-			mid := (lo + hi) / 2
+			mid := next(lo, hi, head[lo], head[hi], s.Precision, streak >= 2)
 			ok, err := try(mid)
 			if err != nil {
 				return res, err
 			}
+			side := 1
 			if ok {
-				lo = mid
+				lo, side = mid, -1
 			} else {
 				hi = mid
+			}
+			if side == last {
+				streak++
+			} else {
+				streak, last = 1, side
 			}
 			res.SaturationUsers, res.FirstFailUsers = lo, hi
 		}
@@ -155,6 +167,22 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 	res.SaturationUsers, res.FirstFailUsers = lo, hi
 	res.Found = lo > 0 && hi > 0
 	return res, nil
+}
+
+// next picks the level between a pass (lo) and a fail (hi): where the
+// headroom, interpolated linearly, crosses 1 (regula falsi), at least half
+// the precision step from either end (a fail just above lo, or a pass just
+// below hi, then ends the search); the midpoint when the headrooms say
+// nothing or the same end moved twice in a row (a bent curve).
+func next(lo, hi int, hLo, hHi, precision float64, stuck bool) int {
+	mid := (lo + hi) / 2
+	if stuck || hi-lo < 4 || hHi <= hLo || hHi >= 1e9 || hLo > 1 {
+		return mid
+	}
+	x := float64(lo) + (1-hLo)/(hHi-hLo)*float64(hi-lo)
+	margin := math.Max(1, precision*float64(lo)/2)
+	x = math.Min(math.Max(x, float64(lo)+margin), float64(hi)-margin)
+	return int(math.Round(x))
 }
 
 func (s *Search) nextLinear(n int) int {

@@ -2,6 +2,7 @@ package ramp
 
 import (
 	"context"
+	"math"
 	"testing"
 )
 
@@ -70,5 +71,24 @@ func TestRepeatFailsIfAnyRunFails(t *testing.T) {
 	res, _ := s.Run(context.Background(), m, func(Step) error { return nil })
 	if res.SaturationUsers != 10 || res.FirstFailUsers != 20 {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// With headroom reported, the bracket is cut where it crosses 1, not in half:
+// a closed system's latency grows linearly past its knee.
+func TestFastSearchInterpolates(t *testing.T) {
+	var seen []int
+	m := func(_ context.Context, users int) (Step, error) {
+		seen = append(seen, users)
+		h := math.Max(0.2, float64(users)/300) // the acceptance system: knee at 100, limit at 300
+		return Step{Users: users, Pass: h <= 1, Headroom: h}, nil
+	}
+	s := Search{Strategy: "fast", Start: 10, Precision: 0.05, MaxUsers: 100000}
+	res, _ := s.Run(context.Background(), m, func(Step) error { return nil })
+	if res.SaturationUsers < 285 || res.SaturationUsers > 300 || res.FirstFailUsers <= 300 {
+		t.Fatalf("%+v after %v", res, seen)
+	}
+	if len(seen) > 6 {
+		t.Fatalf("%d levels (%v): interpolation should need at most 6", len(seen), seen)
 	}
 }

@@ -213,3 +213,22 @@ func (f *Flags) Requirement() (Requirement, error) {
 	r.Legacy2020 = f.Legacy2020
 	return r, nil
 }
+
+// Headroom is the largest share of its limit any check uses: ≤ 1 passes
+// (under the default rule). It grows with load, so a search can interpolate
+// where it crosses 1. A result with no response has headroom 1e9.
+func (r Requirement) Headroom(s *hist.Stats) float64 {
+	h := 0.0
+	for _, c := range r.Checks {
+		v := Value(s, c.Metric)
+		if s.Count == 0 && c.Metric != "errors" {
+			return 1e9
+		}
+		if c.Limit > 0 {
+			h = max(h, v/c.Limit)
+		} else if v > 0 {
+			return 1e9
+		}
+	}
+	return h
+}

@@ -82,3 +82,13 @@ func FuzzRequirement(f *testing.F) {
 		}
 	})
 }
+
+func TestHeadroom(t *testing.T) {
+	r, _ := Parse("mean<=10s,max<=30s")
+	if h := r.Headroom(&hist.Stats{Count: 5, MeanMS: 5000, MaxMS: 27000}); h != 0.9 {
+		t.Fatalf("headroom %v, want 0.9 (the max uses 90 %% of its limit)", h)
+	}
+	if h := r.Headroom(&hist.Stats{}); h < 1e9 {
+		t.Fatal("no responses: no headroom")
+	}
+}

@@ -37,7 +37,7 @@ type flags struct {
 	Search     string        `default:"fast" enum:"fast,linear" help:"fast: grow geometrically, then bisect; linear: start, then +step (the study's)."`
 	Start      int           `help:"First level (default: 10 for fast, 1 for linear)."`
 	Step       int           `default:"10" help:"linear: users added per level."`
-	Growth     float64       `default:"2" help:"fast: factor between passing levels."`
+	Growth     float64       `default:"4" help:"fast: factor between passing levels (a clearly failing level ends early, so overshooting is cheap)."`
 	Precision  float64       `default:"0.05" help:"fast: stop when the bracket is within this share of the last pass."`
 	MaxUsers   int           `default:"10000" help:"Highest level to try."`
 	Repeat     int           `default:"1" help:"Measure each level this many times; it passes only if every run does."`
