@@ -88,7 +88,14 @@ func stageFunc(f *flags) func(int) (*plan.Record, *plan.Record, error) {
 			if !sent {
 				s, sent = sc, true
 			}
-			return s, &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(users)}, nil
+			// new devices start spread over one think time, not all in the
+			// same millisecond: real devices are not synchronised, and a
+			// burst would measure the start-up, not the level
+			st := &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(users)}
+			if f.Think > 0 {
+				st.SpawnRate = float64(users) / f.Think.Seconds()
+			}
+			return s, st, nil
 		}
 	}
 	return func(users int) (*plan.Record, *plan.Record, error) {
