@@ -7,8 +7,10 @@ package regress
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -106,4 +108,27 @@ func (m *LR) MaxCorrections() int {
 		return 1000
 	}
 	return *m.Corrections
+}
+
+// Open loads a model by its name in shipped (a folder of NAME.json built
+// into a simulator) or else from a file path.
+func Open(shipped fs.FS, nameOrPath string) (*LR, error) {
+	if b, err := fs.ReadFile(shipped, nameOrPath+".json"); err == nil {
+		return ParseLR(b, nameOrPath)
+	}
+	m, err := LoadLR(nameOrPath)
+	if err != nil && os.IsNotExist(err) {
+		return nil, fmt.Errorf("model %q: neither a shipped model (%s) nor a file", nameOrPath, strings.Join(Shipped(shipped), ", "))
+	}
+	return m, err
+}
+
+// Shipped names the models in shipped.
+func Shipped(shipped fs.FS) []string {
+	es, _ := fs.ReadDir(shipped, ".")
+	var n []string
+	for _, e := range es {
+		n = append(n, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	return n
 }

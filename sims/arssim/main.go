@@ -10,12 +10,12 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/perflab/perflab/lib/cli"
+	"github.com/perflab/perflab/lib/regress"
 	"github.com/perflab/perflab/lib/simserver"
 	"github.com/perflab/perflab/sims/arssim/ars"
 )
@@ -92,8 +92,8 @@ func run(f *flags) error {
 	}
 	if f.Model == "lr" {
 		shipped, _ := fs.Sub(modelsFS, "models")
-		if cfg.LR, err = ars.OpenModel(shipped, f.ModelFile); err != nil {
-			return cli.Usage(fmt.Errorf("%v (shipped models: %s)", err, strings.Join(ars.ShippedModels(shipped), ", ")))
+		if cfg.LR, err = regress.Open(shipped, f.ModelFile); err != nil {
+			return cli.Usage(err)
 		}
 	}
 	logW, err := open(f.Log)

@@ -51,13 +51,7 @@ func run(f *flags) error {
 		return cli.Usagef("--time-scale must be > 0")
 	}
 	shipped, _ := fs.Sub(modelsFS, "models")
-	var m *regress.LR
-	var err error
-	if b, rerr := fs.ReadFile(shipped, f.ModelFile+".json"); rerr == nil {
-		m, err = regress.ParseLR(b, f.ModelFile)
-	} else {
-		m, err = regress.LoadLR(f.ModelFile)
-	}
+	m, err := regress.Open(shipped, f.ModelFile)
 	if err != nil {
 		return cli.Usage(err)
 	}

@@ -203,9 +203,6 @@ func run(f *flags) error {
 		if err != nil {
 			return cli.Usage(err)
 		}
-		if _, err := plan.NewDecoder(strings.NewReader(""), "").Next(); err != io.EOF {
-			return err
-		}
 		d, err := ramp.StartFire(ramp.FireConfig{Path: firePath, Target: f.Target, Interval: f.Interval,
 			Stage: stageFunc(f), Think: f.Think, Stderr: os.Stderr, Args: []string{"--stop-timeout", "5s"}})
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"strconv"
 	"strings"
@@ -19,25 +18,6 @@ import (
 	"github.com/perflab/perflab/lib/regress"
 	"github.com/perflab/perflab/lib/simserver"
 )
-
-// ShippedModels names the model files in shipped (a folder of NAME.json),
-// usable as --model-file NAME.
-func ShippedModels(shipped fs.FS) []string {
-	es, _ := fs.ReadDir(shipped, ".")
-	var n []string
-	for _, e := range es {
-		n = append(n, strings.TrimSuffix(e.Name(), ".json"))
-	}
-	return n
-}
-
-// OpenModel loads a model by shipped name (rast-2022) or from a file path.
-func OpenModel(shipped fs.FS, nameOrPath string) (*regress.LR, error) {
-	if b, err := fs.ReadFile(shipped, nameOrPath+".json"); err == nil {
-		return regress.ParseLR(b, nameOrPath)
-	}
-	return regress.LoadLR(nameOrPath)
-}
 
 // Preset holds the two parameter sets of domain.md §4.
 type Preset struct {
