@@ -64,7 +64,10 @@ bench_throughput() {
 	f=$(printf '%s\n' "${fire_rps[@]}" | sort -n | tail -1); b=$(printf '%s\n' "${bomb_rps[@]}" | sort -n | tail -1)
 	l=$(printf '%s\n' "${loc_rps[@]}" | sort -n | tail -1)
 	fc=$(printf '%s\n' "${fire_cpu[@]}" | sort -n | head -1); bc=$(printf '%s\n' "${bomb_cpu[@]}" | sort -n | head -1)
-	echo "  best: fire $f req/s, bombardier $b, Locust $l"
+	local fm bm
+	fm=$(printf '%s\n' "${fire_rps[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	bm=$(printf '%s\n' "${bomb_rps[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	echo "  best: fire $f req/s, bombardier $b, Locust $l; medians: fire $fm, bombardier $bm (ratio $(ratio "$fm" "$bm"))"
 	echo "  RATIO fire/bombardier throughput: $(ratio "$f" "$b") (goal >= 0.9); CPU per request fire/bombardier: $(ratio "$fc" "$bc") (goal <= 1.3)"
 	echo "  RATIO fire/Locust FastHttpUser throughput: $(ratio "$f" "$l") (goal >= 10)"
 }

@@ -43,9 +43,8 @@ func (s *sink) emit(smp *rtlog.Sample, logger string) {
 	if s.closed {
 		return
 	}
-	for _, a := range [...]*hist.Acc{s.interval, s.progress, s.total} {
-		a.Add(smp.TS, smp.LatencyUS, failed)
-	}
+	s.interval.Add(smp.TS, smp.LatencyUS, failed)
+	s.total.Add(smp.TS, smp.LatencyUS, failed)
 	if s.werr != nil {
 		return
 	}
@@ -99,7 +98,6 @@ func (s *sink) addMissed() {
 	s.mu.Lock()
 	s.missed++
 	s.interval.Missed++
-	s.progress.Missed++
 	s.total.Missed++
 	s.mu.Unlock()
 }
@@ -112,6 +110,7 @@ func (s *sink) tick(from, to time.Time, progress bool) (iv hist.Stats, pr *hist.
 	s.flushLocked()
 	s.interval.Start, s.interval.End = from, to
 	iv = s.interval.Stats(hist.TypeInterval, true)
+	s.progress.Merge(s.interval) // progress spans several intervals: merged once a tick, not per sample
 	s.interval.Reset()
 	if progress {
 		p := s.progress.Stats(hist.TypeInterval, false)

@@ -161,3 +161,24 @@ func BenchmarkIntervalStats(b *testing.B) {
 		a.Stats(TypeInterval, true)
 	}
 }
+
+func TestAccMergeEqualsOneAcc(t *testing.T) {
+	th := []Threshold{{Label: "1s", D: time.Second}}
+	whole, a, b := NewAcc(th...), NewAcc(th...), NewAcc(th...)
+	t0 := time.Now()
+	for i := 0; i < 70000; i++ { // b goes dense (over sparseMax), a stays sparse
+		us := int64(1000 + i*17%2_000_000)
+		whole.Add(t0, us, i%1000 == 0)
+		if i < 500 {
+			a.Add(t0, us, i%1000 == 0)
+		} else {
+			b.Add(t0, us, i%1000 == 0)
+		}
+	}
+	a.Merge(b)
+	got, want := a.Stats(TypeSummary, false), whole.Stats(TypeSummary, false)
+	if got.Count != want.Count || got.Errors != want.Errors || got.MinMS != want.MinMS || got.MaxMS != want.MaxMS ||
+		got.MeanMS != want.MeanMS || got.P99MS != want.P99MS || got.Exceed["1s"] != want.Exceed["1s"] {
+		t.Fatalf("merged %+v\nwhole  %+v", got, want)
+	}
+}

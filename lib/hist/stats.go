@@ -231,3 +231,32 @@ type Threshold struct {
 func round3(f float64) float64 {
 	return float64(int64(f*1000+0.5)) / 1000
 }
+
+// Merge adds everything o accumulated (o is left as it was). Both must count
+// the same thresholds.
+func (a *Acc) Merge(o *Acc) {
+	if o.Count() > 0 {
+		if a.minUS < 0 || (o.minUS >= 0 && o.minUS < a.minUS) {
+			a.minUS = o.minUS
+		}
+		a.maxUS = max(a.maxUS, o.maxUS)
+		a.sumUS += o.sumUS
+	}
+	if o.dense {
+		a.Hist().Merge(o.h)
+	} else {
+		for _, v := range o.vals {
+			a.record(v)
+		}
+	}
+	a.Errors += o.Errors
+	a.Malformed += o.Malformed
+	a.Missed += o.Missed
+	for i := range a.exceed {
+		if i < len(o.exceed) {
+			a.exceed[i] += o.exceed[i]
+		}
+	}
+	a.Span(o.Start)
+	a.Span(o.End)
+}
