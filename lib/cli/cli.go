@@ -45,7 +45,8 @@ func Usage(err error) error {
 // Usagef formats a usage or input error (exit 2).
 func Usagef(format string, a ...any) error { return Usage(fmt.Errorf(format, a...)) }
 
-// Code returns the exit code for err: 0 for nil, the ExitError's code, else 1.
+// Code returns the exit code for err: 0 for nil, the ExitError's code, else
+// 2: only a requirement check says 1, and it says so explicitly.
 func Code(err error) int {
 	if err == nil {
 		return ExitOK
@@ -54,7 +55,7 @@ func Code(err error) int {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	return ExitRequirement
+	return ExitUsage
 }
 
 // Main prints err as one line "tool: error" on stderr and exits with its code.
