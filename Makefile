@@ -15,9 +15,11 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./tools/,$(TOOLS)) $(addprefix ./sims/,$(SIMS))
 
 # make test: formatting, vet, unit and end-to-end tests (the e2e tests start the
-# real binaries on loopback ports), then a short fuzz run of every parser.
+# real binaries on loopback ports), the libraries again under the race
+# detector, then a short fuzz run of every parser.
 test: build fmt-check vet
 	$(GO) test -count=1 -timeout 600s ./...
+	$(GO) test -race -count=1 -timeout 600s ./lib/... ./sims/...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 vet:
