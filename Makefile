@@ -34,6 +34,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME) ./lib/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzRequirement$$' -fuzztime $(FUZZTIME) ./lib/requirement
 	$(GO) test -run '^$$' -fuzz '^FuzzStats$$' -fuzztime $(FUZZTIME) ./lib/stats
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./lib/hist
 	$(GO) test -run '^$$' -fuzz '^FuzzTraceAndProfile$$' -fuzztime $(FUZZTIME) ./lib/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLR$$' -fuzztime $(FUZZTIME) ./lib/regress
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./lib/plot

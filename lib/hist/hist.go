@@ -96,8 +96,17 @@ func (h *H) Encode() (string, error) {
 	return string(b), err
 }
 
-// Decode parses the text form written by Encode.
-func Decode(s string) (*H, error) {
+// Decode parses the text form written by Encode. Input from files is not
+// trusted: the library panics on some malformed encodings, which becomes an error.
+func Decode(s string) (h *H, err error) {
+	if len(s) < 12 {
+		return nil, fmt.Errorf("bad encoded histogram: %d characters", len(s))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = nil, fmt.Errorf("bad encoded histogram: %v", r)
+		}
+	}()
 	hh, err := hdr.Decode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("bad encoded histogram: %w", err)

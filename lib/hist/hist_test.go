@@ -182,3 +182,18 @@ func TestAccMergeEqualsOneAcc(t *testing.T) {
 		t.Fatalf("merged %+v\nwhole  %+v", got, want)
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	h := New()
+	h.RecordUS(1234)
+	enc, _ := h.Encode()
+	f.Add(enc)
+	f.Add("")
+	f.Add("HISTFAAAAA==")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := Decode(s) // must not panic, whatever the input
+		if err == nil && d.Count() < 0 {
+			t.Fatal("negative count")
+		}
+	})
+}

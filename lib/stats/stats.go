@@ -132,7 +132,11 @@ func (s *source) decodeJSON(b []byte) (item, bool) {
 			s.warn(s.name, s.line, fmt.Errorf("expected an interval record with start: %v", err))
 			return item{}, false
 		}
-		if _, err := hist.Decode(st.Hist); st.Count > 0 && err != nil {
+		if st.Hist == "" && st.Count > 0 {
+			s.warn(s.name, s.line, fmt.Errorf("interval record with %d responses but no \"hist\"", st.Count))
+			return item{}, false
+		}
+		if _, err := hist.Decode(st.Hist); st.Hist != "" && err != nil {
 			s.warn(s.name, s.line, fmt.Errorf("interval record: %v", err))
 			return item{}, false
 		}
