@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/perflab/perflab/lib/hist"
@@ -256,6 +258,7 @@ type intervals struct {
 	free   chan *hist.Acc
 	jobs   chan job
 	done   chan struct{}
+	origin time.Time // start of the first item's interval
 	maxIdx int64
 	closed int64 // intervals below this index are written
 	window int64
@@ -284,7 +287,7 @@ func (v *intervals) writer() {
 	defer close(v.done)
 	for j := range v.jobs {
 		a := j.a
-		a.Start = time.Unix(0, j.idx*int64(v.opts.Interval)).In(a.End.Location())
+		a.Start = v.origin.Add(time.Duration(j.idx) * v.opts.Interval).In(a.End.Location())
 		a.End = a.Start.Add(v.opts.Interval)
 		st := a.Stats(hist.TypeInterval, !v.opts.NoHist)
 		if err := writeJSON(v.w, &st); err != nil && v.err == nil {
@@ -298,24 +301,31 @@ func (v *intervals) writer() {
 	}
 }
 
-func (v *intervals) idx(t time.Time) int64 { return t.UnixNano() / int64(v.opts.Interval) }
+// idx numbers t's interval from the first item's (Sub saturates instead of
+// overflowing, so any year is safe).
+func (v *intervals) idx(t time.Time) int64 {
+	d := t.Sub(v.origin)
+	i := int64(d / v.opts.Interval)
+	if d < 0 && d%v.opts.Interval != 0 {
+		i--
+	}
+	return i
+}
 
 func (v *intervals) add(it *item) error {
-	i := v.idx(it.t)
 	if !v.any {
-		v.any, v.maxIdx, v.closed = true, i, i
+		v.any, v.origin = true, it.t.Truncate(v.opts.Interval)
 	}
+	i := v.idx(it.t)
 	if i < v.closed {
 		v.late++
 		return nil
 	}
 	if i > v.maxIdx {
 		v.maxIdx = i
-		for j := v.closed; j < v.maxIdx-v.window; j++ {
-			v.emit(j)
-		}
-		if v.closed < v.maxIdx-v.window {
-			v.closed = v.maxIdx - v.window
+		if limit := v.maxIdx - v.window; limit > v.closed {
+			v.emitBelow(limit)
+			v.closed = limit
 		}
 	}
 	a := v.open[i]
@@ -337,21 +347,27 @@ func (v *intervals) add(it *item) error {
 	return nil
 }
 
-func (v *intervals) emit(i int64) {
-	a := v.open[i]
-	if a == nil {
-		return
+// emitBelow writes the open intervals numbered below limit, in order. It
+// walks the few open intervals, not the numbers between: a log may jump
+// years ahead.
+func (v *intervals) emitBelow(limit int64) {
+	var ks []int64
+	for k := range v.open {
+		if k < limit {
+			ks = append(ks, k)
+		}
 	}
-	delete(v.open, i)
-	v.jobs <- job{a, i}
+	slices.Sort(ks)
+	for _, k := range ks {
+		v.jobs <- job{v.open[k], k}
+		delete(v.open, k)
+	}
 }
 
 // flushAll writes the open intervals and waits for the writer; it returns
 // the first write error.
 func (v *intervals) flushAll() error {
-	for j := v.closed; j <= v.maxIdx && len(v.open) > 0; j++ {
-		v.emit(j)
-	}
+	v.emitBelow(math.MaxInt64)
 	close(v.jobs)
 	<-v.done
 	return v.err
