@@ -125,3 +125,16 @@ finish_run() {
 JSON
 	say "manifest: $RUN/manifest.json"
 }
+
+# common_opt "$@": the options every pipeline takes (--port, --seed, --out,
+# --help); anything else is an error. Sets COMMON_SHIFT to the words it used.
+common_opt() {
+	case $1 in
+	--port | --seed | --out)
+		[ $# -ge 2 ] || { usage >&2; die "$1 needs a value"; }
+		case $1 in --port) PORT=$2 ;; --seed) SEED=$2 ;; --out) OUT=$2 ;; esac
+		COMMON_SHIFT=2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown argument $1" ;;
+	esac
+}

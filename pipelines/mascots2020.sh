@@ -22,11 +22,7 @@ while [ $# -gt 0 ]; do
 	--duration) DURATION=$2; shift 2 ;;
 	--time-scale) SCALE=$2; shift 2 ;;
 	--devices) DEVICES=$2; shift 2 ;;
-	--port) PORT=$2; shift 2 ;;
-	--seed) SEED=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; die "unknown argument $1" ;;
+	*) common_opt "$@"; shift "$COMMON_SHIFT" ;;
 	esac
 done
 need_tools arssim plan fire histo plotrt

@@ -23,11 +23,7 @@ while [ $# -gt 0 ]; do
 	--speedup) SPEEDUP=$2; shift 2 ;;
 	--from) FROM=$2; shift 2 ;;
 	--to) TO=$2; shift 2 ;;
-	--port) PORT=$2; shift 2 ;;
-	--seed) SEED=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; die "unknown argument $1" ;;
+	*) common_opt "$@"; shift "$COMMON_SHIFT" ;;
 	esac
 done
 TRACE="$SHARED/data/gs-production-workload/${KIND}_$DAY.log"

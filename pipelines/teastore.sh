@@ -19,11 +19,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--profile) PROFILE=$2; shift 2 ;;
 	--seconds) SECONDS_LIMIT=$2; shift 2 ;;
-	--port) PORT=$2; shift 2 ;;
-	--seed) SEED=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; die "unknown argument $1" ;;
+	*) common_opt "$@"; shift "$COMMON_SHIFT" ;;
 	esac
 done
 case $PROFILE in

@@ -4,7 +4,6 @@ package hist
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -59,24 +58,13 @@ func (h *H) Quantile(q float64) int64 {
 	return h.h.ValueAtQuantile(q * 100)
 }
 
-// MinUS, MaxUS and MeanUS describe the recorded values in microseconds.
-func (h *H) MinUS() int64 {
-	if h.h.TotalCount() == 0 {
-		return 0
-	}
-	return h.h.Min()
-}
-
-// MaxUS is the largest recorded value (at the histogram's precision).
+// MaxUS is the largest recorded value (at the histogram's precision), in microseconds.
 func (h *H) MaxUS() int64 {
 	if h.h.TotalCount() == 0 {
 		return 0
 	}
 	return h.h.Max()
 }
-
-// MeanUS is the mean of the recorded values.
-func (h *H) MeanUS() float64 { return h.h.Mean() }
 
 // CountAbove counts values strictly above us (at the histogram's precision).
 func (h *H) CountAbove(us int64) int64 {
@@ -126,15 +114,4 @@ func (h *H) PercentilesPrint(w interface{ Write([]byte) (int, error) }) error {
 	return err
 }
 
-// Bars returns the non-empty buckets as (upper bound µs, count) pairs, for plotting.
-func (h *H) Bars() (upperUS []int64, counts []int64) {
-	for _, b := range h.h.Distribution() {
-		if b.Count > 0 {
-			upperUS = append(upperUS, b.To)
-			counts = append(counts, b.Count)
-		}
-	}
-	return
-}
-
-func ms(us int64) float64 { return math.Round(float64(us)) / 1000 }
+func ms(us int64) float64 { return float64(us) / 1000 }

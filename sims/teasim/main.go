@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/valyala/fasthttp"
 
 	"github.com/perflab/perflab/lib/cli"
 	"github.com/perflab/perflab/lib/regress"
@@ -78,29 +79,30 @@ func run(f *flags) error {
 	}
 	ctx, stop := cli.StopContext(context.Background(), s.Flush)
 	defer stop()
+	ctx, cancel := context.WithCancel(ctx) // one server failing stops the other
+	defer cancel()
 	errc := make(chan error, 2)
-	web := simserver.HTTP(s.Handler, "teasim")
-	go func() { errc <- web.Serve(ln) }()
-	servers := []interface{ ShutdownWithContext(context.Context) error }{web}
+	serve := func(h fasthttp.RequestHandler, name string, ln net.Listener) {
+		err := simserver.Serve(ctx, simserver.HTTP(h, name), ln, 2*time.Second)
+		cancel()
+		errc <- err
+	}
+	go serve(s.Handler, "teasim", ln)
+	servers := 1
 	if f.LogsListen != "" {
 		lln, err := net.Listen("tcp", f.LogsListen)
 		if err != nil {
 			return cli.Usage(fmt.Errorf("cannot listen on %s: %v", f.LogsListen, err))
 		}
-		logs := simserver.HTTP(s.LogsHandler, "teasim-logs")
-		go func() { errc <- logs.Serve(lln) }()
-		servers = append(servers, logs)
+		go serve(s.LogsHandler, "teasim-logs", lln)
+		servers++
 	}
 	fmt.Fprintf(os.Stderr, "teasim: WebUI on http://%s%s/ (logs on %s), model %s, time scale %g\n",
 		ln.Addr(), store.Prefix, f.LogsListen, strings.TrimSuffix(f.ModelFile, ".json"), f.TimeScale)
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, sv := range servers {
-		sv.ShutdownWithContext(sctx)
+	for i := 0; i < servers; i++ {
+		if e := <-errc; e != nil && err == nil {
+			err = e
+		}
 	}
 	s.Flush()
 	s.Lateness().Report(os.Stderr, "teasim")
