@@ -28,7 +28,7 @@ func TestEarlierWaiterRearms(t *testing.T) {
 	coarse = time.Second // every wait below goes through the kernel timer
 	p := New()
 	t0 := time.Now()
-	go p.SleepUntil(t0.Add(300 * time.Millisecond)) // arms the timer for +300 ms
+	go p.SleepUntil(t0.Add(600 * time.Millisecond)) // arms the timer for +600 ms
 	for queued := 0; queued == 0 && time.Since(t0) < 200*time.Millisecond; {
 		time.Sleep(time.Millisecond)
 		p.mu.Lock()
@@ -36,8 +36,8 @@ func TestEarlierWaiterRearms(t *testing.T) {
 		p.mu.Unlock()
 	}
 	p.SleepUntil(t0.Add(250 * time.Millisecond))
-	if d := time.Since(t0); d < 250*time.Millisecond || d > 290*time.Millisecond {
-		t.Fatalf("the earlier waiter woke after %v, want 250 ms, before the later one's 300 ms", d)
+	if d := time.Since(t0); d < 250*time.Millisecond || d > 400*time.Millisecond {
+		t.Fatalf("the earlier waiter woke after %v, want 250 ms, well before the later one's 600 ms", d)
 	}
 }
 
@@ -68,11 +68,12 @@ func TestSleepPassedInstantReturnsAtOnce(t *testing.T) {
 	t0 := time.Now()
 	p.SleepUntil(t0.Add(-time.Second))
 	p.Sleep(0)
-	if time.Since(t0) > 5*time.Millisecond {
+	if time.Since(t0) > 50*time.Millisecond {
 		t.Fatal("a past instant must not wait")
 	}
+	t0 = time.Now()
 	p.Sleep(20 * time.Millisecond)
-	if d := time.Since(t0); d < 20*time.Millisecond || d > 30*time.Millisecond {
+	if d := time.Since(t0); d < 20*time.Millisecond || d > 60*time.Millisecond {
 		t.Fatalf("slept %v for 20 ms", d)
 	}
 }

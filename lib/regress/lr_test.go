@@ -9,6 +9,11 @@ import (
 
 func near(d, want, tol time.Duration) bool { return d >= want-tol && d <= want+tol }
 
+// onTime: a wall-clock wait never ends early and ends late only by the
+// machine's noise (CI runs these under -race beside other packages; a 3 ms
+// bound failed there). The model's own number is checked exactly apart.
+func onTime(d, want time.Duration) bool { return d >= want && d <= want+40*time.Millisecond }
+
 func rast(t *testing.T) *LR {
 	t.Helper()
 	m, err := LoadLR(filepath.Join("..", "..", "sims", "arssim", "models", "rast-2022.json"))
@@ -52,7 +57,7 @@ func TestLRSleepsThePrediction(t *testing.T) {
 	el := time.Since(t0)
 	sec := (0.034863623531346075 - 0.010397816715869023*2) * 10
 	want := time.Duration(sec * float64(time.Second))
-	if !near(d, want, time.Microsecond) || !near(el, want, 3*time.Millisecond) {
+	if !near(d, want, time.Microsecond) || !onTime(el, want) {
 		t.Fatalf("model time %v, slept %v; want %v", d, el, want)
 	}
 	// PR3 grows while it runs: requests that finish meanwhile add 62 ms each (× scale)
@@ -62,7 +67,7 @@ func TestLRSleepsThePrediction(t *testing.T) {
 	d, _ = r2.Process("ID__fake_call", t0)
 	sec = 0.034863623531346075 + 0.06213722751379576
 	want = time.Duration(sec * float64(time.Second))
-	if !near(d, want, time.Microsecond) || !near(time.Since(t0), want, 3*time.Millisecond) {
+	if !near(d, want, time.Microsecond) || !onTime(time.Since(t0), want) {
 		t.Fatalf("with one finished meanwhile: %v (slept %v), want %v", d, time.Since(t0), want)
 	}
 }

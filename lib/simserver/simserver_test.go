@@ -32,7 +32,7 @@ func TestLatenessRecordsAndReports(t *testing.T) {
 	}
 	l.Done(now.Add(-50 * time.Millisecond))
 	n, p99, worst := l.Accuracy()
-	if n != 100 || worst < 50*time.Millisecond || worst > 60*time.Millisecond || p99 > 5*time.Millisecond {
+	if n != 100 || worst < 50*time.Millisecond || worst > 150*time.Millisecond || p99 > 20*time.Millisecond {
 		t.Fatalf("n %d p99 %v worst %v", n, p99, worst)
 	}
 	var b bytes.Buffer

@@ -45,22 +45,30 @@ func post(t *testing.T, url string) (int, time.Duration) {
 
 func near(d, want, tol time.Duration) bool { return d >= want-tol && d <= want+tol }
 
+// onTime: a response measured by the client never comes before the model's
+// time and comes late only by the machine's noise (round trip, scheduling
+// under -race beside other test packages).
+func onTime(d, want time.Duration) bool { return d >= want && d <= want+100*time.Millisecond }
+
 func TestMinimalModelIsAFIFOServer(t *testing.T) {
 	t.Parallel()
 	_, url := start(t, Config{Model: "minimal", Processing: 2 * time.Second})
 	code, d := post(t, url+"/fake_call")
-	if code != 200 || !near(d, 2*time.Second, 50*time.Millisecond) {
-		t.Fatalf("one client: %d after %v, want 200 after 2.0 s ± 50 ms", code, d)
+	if code != 200 || !onTime(d, 2*time.Second) {
+		t.Fatalf("one client: %d after %v, want 200 after 2.0 s (+100 ms noise)", code, d)
 	}
 	var wg sync.WaitGroup
-	var d1, d2 time.Duration
+	var d1 time.Duration
+	var end2 time.Time
 	wg.Add(2)
+	t1 := time.Now()
 	go func() { defer wg.Done(); _, d1 = post(t, url+"/fake_call") }()
 	time.Sleep(20 * time.Millisecond)
-	go func() { defer wg.Done(); _, d2 = post(t, url+"/fake_call") }()
+	go func() { defer wg.Done(); post(t, url+"/fake_call"); end2 = time.Now() }()
 	wg.Wait()
-	if !near(d1, 2*time.Second, 50*time.Millisecond) || !near(d2, 3980*time.Millisecond, 60*time.Millisecond) {
-		t.Fatalf("two concurrent: %v and %v, want 2 s and ~4 s (the second waits for the first)", d1, d2)
+	// the second waits for the first: it ends 4 s after the first was sent
+	if !onTime(d1, 2*time.Second) || !onTime(end2.Sub(t1), 4*time.Second) {
+		t.Fatalf("two concurrent: first %v, second done %v after the first was sent; want 2 s and 4 s", d1, end2.Sub(t1))
 	}
 }
 
@@ -140,7 +148,7 @@ func TestMascotsScheduleScaled(t *testing.T) {
 	})
 	stop := make(chan struct{})
 	go f.Run(s, start, stop)
-	time.Sleep(900 * time.Millisecond)
+	time.Sleep(950 * time.Millisecond) // past minute 14 (840 ms), before 19 (1140 ms)
 	close(stop)
 	mu.Lock()
 	defer mu.Unlock()
@@ -148,7 +156,7 @@ func TestMascotsScheduleScaled(t *testing.T) {
 		t.Fatalf("faults at %v, want 6 (scaled minutes 5, 6, 7, 12, 13, 14)", at)
 	}
 	for i, m := range want[:6] {
-		if !near(at[i], time.Duration(m)*60*time.Millisecond, 15*time.Millisecond) {
+		if w := time.Duration(m) * 60 * time.Millisecond; at[i] < w || at[i] > w+40*time.Millisecond {
 			t.Fatalf("fault %d at %v, want %v", i, at[i], time.Duration(m)*60*time.Millisecond)
 		}
 	}
