@@ -48,14 +48,14 @@ func near(d, want, tol time.Duration) bool { return d >= want-tol && d <= want+t
 // onTime: a response measured by the client never comes before the model's
 // time and comes late only by the machine's noise (round trip, scheduling
 // under -race beside other test packages).
-func onTime(d, want time.Duration) bool { return d >= want && d <= want+100*time.Millisecond }
+func onTime(d, want time.Duration) bool { return d >= want && d <= want+50*time.Millisecond }
 
 func TestMinimalModelIsAFIFOServer(t *testing.T) {
 	t.Parallel()
 	_, url := start(t, Config{Model: "minimal", Processing: 2 * time.Second})
 	code, d := post(t, url+"/fake_call")
 	if code != 200 || !onTime(d, 2*time.Second) {
-		t.Fatalf("one client: %d after %v, want 200 after 2.0 s (+100 ms noise)", code, d)
+		t.Fatalf("one client: %d after %v, want 200 after 2.0 s (+50 ms)", code, d)
 	}
 	var wg sync.WaitGroup
 	var d1 time.Duration
