@@ -56,6 +56,9 @@ type Server struct {
 
 	late *simserver.Lateness
 
+	cmdMu sync.RWMutex
+	cmds  map[string]string // path → command name, so a request allocates none
+
 	logMu  sync.Mutex
 	log    *bufio.Writer
 	evMu   sync.Mutex
@@ -214,15 +217,42 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	}
 	defer s.gate.Leave()
 	arrival := time.Now()
-	cmd := CommandName(path)
+	cmd := s.command(path)
 	th := s.thread.Add(1)
-	s.logf(th, "INFO", "CMD-START: %s", cmd)
+	if s.log != nil {
+		s.logf(th, "INFO", "CMD-START: %s", cmd)
+	}
 	d, done := s.proc.Process(cmd, arrival)
 	s.late.Done(done)
-	s.logf(th, "INFO", "Request execution time: %s", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
-	s.logf(th, "INFO", "CMD-ENDE: %s", cmd)
-	ctx.Response.Header.Set("X-Process-Time", strconv.FormatFloat(d.Seconds(), 'f', 6, 64))
+	var buf [24]byte
+	secs := strconv.AppendFloat(buf[:0], d.Seconds(), 'f', 6, 64)
+	if s.log != nil {
+		s.logf(th, "INFO", "Request execution time: %s", secs)
+		s.logf(th, "INFO", "CMD-ENDE: %s", cmd)
+	}
+	ctx.Response.Header.SetBytesV("X-Process-Time", secs)
 	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// command is CommandName remembered per path (up to 4,096 paths: clients
+// choose paths, so the memory stays bounded).
+func (s *Server) command(path []byte) string {
+	s.cmdMu.RLock()
+	cmd, ok := s.cmds[string(path)]
+	s.cmdMu.RUnlock()
+	if ok {
+		return cmd
+	}
+	cmd = CommandName(path)
+	s.cmdMu.Lock()
+	if s.cmds == nil {
+		s.cmds = map[string]string{}
+	}
+	if len(s.cmds) < 4096 {
+		s.cmds[string(path)] = cmd
+	}
+	s.cmdMu.Unlock()
+	return cmd
 }
 
 // AllowControl says whether a control request may act: from loopback, or
