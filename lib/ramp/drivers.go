@@ -25,8 +25,12 @@ import (
 type Level struct {
 	Duration, Warmup, Pause time.Duration
 	Req                     requirement.Requirement
-	// MinSamples before a step may end early as clearly failing.
+	// MinSamples before a step may end early as clearly failing or passing.
 	MinSamples int64
+	// EarlyPass: a quick level (the fast search's climb) ends once it has
+	// MinSamples, a quarter of its measured time, and every requirement
+	// within this share of its limit (0: never).
+	EarlyPass float64
 	// TimeScale: the simulator's --time-scale; latencies are divided by it
 	// so requirements and step records are in model time (0: 1).
 	TimeScale float64
@@ -58,6 +62,13 @@ func (l *Level) clearlyFailing(s *hist.Stats) bool {
 		}
 	}
 	return false
+}
+
+// clearlyPassing: a quick level far enough below every limit, on enough
+// samples and time, that running it to the end would not change its verdict.
+func (l *Level) clearlyPassing(s *hist.Stats, measured time.Duration) bool {
+	return l.EarlyPass > 0 && s.Count+s.Errors >= l.MinSamples && measured >= (l.Duration-l.Warmup)/4 &&
+		l.Req.Evaluate(s).Pass && l.Req.Headroom(s) <= l.EarlyPass
 }
 
 // FireDriver runs one long-lived fire and feeds it a stage per level, so
@@ -138,7 +149,7 @@ func (d *FireDriver) send(recs ...*plan.Record) error {
 
 // Measure runs one level through fire.
 func (d *FireDriver) Measure(l *Level) Measure {
-	return func(ctx context.Context, users int) (Step, error) {
+	return func(ctx context.Context, users int, quick bool) (Step, error) {
 		sc, stage, err := d.stage(users)
 		if err != nil {
 			return Step{}, err
@@ -152,19 +163,41 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		acc := hist.NewAcc()
 		measureFrom := start.Add(l.Warmup)
 		deadline := start.Add(l.Duration)
-		timer := time.NewTimer(l.Duration + 5*time.Second)
+		// After a lower level, the warm-up starts only once the users above
+		// this level have finished their last send: their requests, queued
+		// in the server, would otherwise be measured as this level's. The wait
+		// is bounded by one level's duration.
+		settled, first := stage.Users == nil, true
+		timer := time.NewTimer(2*l.Duration + 5*time.Second)
 		defer timer.Stop()
-		early := false
+		early, passEarly := false, false
 	loop:
 		for {
 			select {
 			case <-ctx.Done():
 				return Step{}, ctx.Err()
 			case <-timer.C:
-				return Step{}, fmt.Errorf("fire sent no statistics for %v", l.Duration+5*time.Second)
+				return Step{}, fmt.Errorf("fire sent no statistics for %v", 2*l.Duration+5*time.Second)
 			case iv, ok := <-d.intervals:
 				if !ok {
 					return Step{}, fmt.Errorf("fire exited: %v", d.wait())
+				}
+				if !settled && iv.Stage == label {
+					at := iv.End
+					switch {
+					case iv.Users <= users && first:
+						settled, at = true, start
+					case iv.Users <= users:
+						settled = true
+					case !iv.End.Before(start.Add(l.Duration)):
+						settled = true
+						fmt.Fprintf(d.stderr, "rampctl: %d users: %d still running after %v; measuring anyway\n", users, iv.Users, l.Duration)
+					}
+					first = false
+					if !settled {
+						continue
+					}
+					measureFrom, deadline = at.Add(l.Warmup), at.Add(l.Duration)
 				}
 				if iv.Stage != label || iv.End.Before(measureFrom.Add(time.Millisecond)) || iv.Start.Before(measureFrom.Add(-time.Millisecond)) {
 					if !iv.End.Before(deadline) && iv.Stage == label {
@@ -180,6 +213,10 @@ func (d *FireDriver) Measure(l *Level) Measure {
 				}
 				if l.clearlyFailing(&so) {
 					early = true
+					break loop
+				}
+				if quick && l.clearlyPassing(&so, iv.End.Sub(measureFrom)) {
+					passEarly = true
 					break loop
 				}
 				if !iv.End.Before(deadline) {
@@ -198,7 +235,7 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		}
 		st.Pass = l.Req.Evaluate(&s).Pass && !early
 		st.Headroom = math.Min(l.Req.Headroom(&s), 1e9)
-		st.EarlyStop = early
+		st.EarlyStop, st.EarlyPass = early, passEarly
 		if l.Pause > 0 {
 			zero := &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(0), Label: "pause"}
 			if stage.RateRPS != nil {
@@ -243,7 +280,7 @@ type ExecDriver struct {
 
 // Measure runs the command for one level.
 func (e *ExecDriver) Measure(l *Level) Measure {
-	return func(ctx context.Context, users int) (Step, error) {
+	return func(ctx context.Context, users int, _ bool) (Step, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		secs := int(l.Duration.Round(time.Second) / time.Second)
@@ -338,13 +375,13 @@ func ReadSteps(r io.Reader, name string) (map[int]Step, error) {
 
 // Resuming wraps m so levels already recorded are not measured again.
 func Resuming(done map[int]Step, m Measure) Measure {
-	return func(ctx context.Context, users int) (Step, error) {
+	return func(ctx context.Context, users int, quick bool) (Step, error) {
 		if s, ok := done[users]; ok {
 			delete(done, users) // a repeat measures again
 			s.Resumed = true
 			return s, nil
 		}
-		return m(ctx, users)
+		return m(ctx, users, quick)
 	}
 }
 

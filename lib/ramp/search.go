@@ -30,6 +30,7 @@ type Step struct {
 	// (≤ 1 passes); the fast search interpolates where it crosses 1.
 	Headroom  float64 `json:"headroom"`
 	EarlyStop bool    `json:"early_stop,omitempty"` // ended before --step-duration: clearly failing
+	EarlyPass bool    `json:"early_pass,omitempty"` // ended before --step-duration: clearly passing (fast search's climb)
 	Resumed   bool    `json:"resumed,omitempty"`    // taken from --resume, not measured again
 	TimeScale float64 `json:"time_scale,omitempty"` // latencies are in model time: real ÷ this
 	Hist      string  `json:"hist,omitempty"`
@@ -57,8 +58,10 @@ type Result struct {
 	WallS           float64 `json:"wall_s"`
 }
 
-// Measure runs one level and says whether it passed.
-type Measure func(ctx context.Context, users int) (Step, error)
+// Measure runs one level and says whether it passed. With quick, a level
+// that is clearly passing may end early (EarlyPass); the search asks for it
+// only while climbing and confirms its final level at full length.
+type Measure func(ctx context.Context, users int, quick bool) (Step, error)
 
 // Search holds the strategy's parameters.
 type Search struct {
@@ -90,13 +93,15 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 	res := Result{Type: "result", Search: s.Strategy}
 	level := 0
 	head := map[int]float64{0: 0} // headroom measured at each level
-	try := func(users int) (bool, error) {
+	passed := map[int]bool{}      // levels that passed (quickly or not)
+	full := map[int]bool{0: true} // levels that passed at full length
+	try := func(users int, quick bool) (bool, error) {
 		for r := 0; r < s.Repeat; r++ {
 			level++
 			if s.Progress != nil {
 				s.Progress(level, users, s.stepsLeft(res.SaturationUsers, res.FirstFailUsers, users))
 			}
-			st, err := m(ctx, users)
+			st, err := m(ctx, users, quick)
 			if err != nil {
 				return false, err
 			}
@@ -108,14 +113,18 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 			if !st.Pass {
 				return false, nil
 			}
+			if !st.EarlyPass {
+				full[users] = true
+			}
 		}
+		passed[users] = true
 		return true, nil
 	}
 	lo, hi := 0, 0
 	// climb measures levels from Start, each the next of the last, while they pass.
-	climb := func(next func(int) int) error {
+	climb := func(next func(int) int, quick bool) error {
 		for n := s.Start; ; n = min(next(n), s.MaxUsers) {
-			ok, err := try(n)
+			ok, err := try(n, quick)
 			if err != nil {
 				return err
 			}
@@ -132,19 +141,35 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 	}
 	switch s.Strategy {
 	case "linear":
-		if err := climb(s.nextLinear); err != nil {
+		if err := climb(s.nextLinear, false); err != nil {
 			return res, err
 		}
 	case "fast", "":
 		res.Search = "fast"
-		if err := climb(func(n int) int { return max(int(math.Ceil(float64(n)*s.Growth)), n+1) }); err != nil {
+		if err := climb(func(n int) int { return max(int(math.Ceil(float64(n)*s.Growth)), n+1) }, true); err != nil {
 			return res, err
 		}
 		res.FirstFailUsers = hi
 		streak, last := 0, 0 // how often in a row the same end moved (last: -1 lo, +1 hi)
-		for hi > 0 && float64(hi-lo) > math.Max(1, s.Precision*float64(lo)) {
+		for {
+			narrow := hi > 0 && float64(hi-lo) <= math.Max(1, s.Precision*float64(lo))
+			if (hi == 0 || narrow) && !full[lo] {
+				// the answer is a level that passed quickly: measure it at full length
+				ok, err := try(lo, false)
+				if err != nil {
+					return res, err
+				}
+				if !ok {
+					hi, lo = lo, below(passed, lo)
+				}
+				res.SaturationUsers, res.FirstFailUsers = lo, hi
+				continue
+			}
+			if hi == 0 || narrow {
+				break
+			}
 			mid := next(lo, hi, head[lo], head[hi], s.Precision, streak >= 2)
-			ok, err := try(mid)
+			ok, err := try(mid, false)
 			if err != nil {
 				return res, err
 			}
@@ -167,6 +192,17 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 	res.SaturationUsers, res.FirstFailUsers = lo, hi
 	res.Found = lo > 0 && hi > 0
 	return res, nil
+}
+
+// below is the highest passed level under n (0: none).
+func below(passed map[int]bool, n int) int {
+	b := 0
+	for u, ok := range passed {
+		if ok && u < n && u > b {
+			b = u
+		}
+	}
+	return b
 }
 
 // next picks the level between a pass (lo) and a fail (hi): where the

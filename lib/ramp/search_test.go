@@ -3,12 +3,13 @@ package ramp
 import (
 	"context"
 	"math"
+	"strconv"
 	"testing"
 )
 
 // a system that passes up to cap users
 func fake(cap int, seen *[]int) Measure {
-	return func(_ context.Context, users int) (Step, error) {
+	return func(_ context.Context, users int, _ bool) (Step, error) {
 		*seen = append(*seen, users)
 		return Step{Type: "step", Users: users, Pass: users <= cap}, nil
 	}
@@ -63,7 +64,7 @@ func TestNoSaturationUpToMax(t *testing.T) {
 
 func TestRepeatFailsIfAnyRunFails(t *testing.T) {
 	calls := 0
-	m := func(_ context.Context, users int) (Step, error) {
+	m := func(_ context.Context, users int, _ bool) (Step, error) {
 		calls++
 		return Step{Users: users, Pass: users < 20 || (users < 40 && calls%2 == 1)}, nil
 	}
@@ -78,7 +79,7 @@ func TestRepeatFailsIfAnyRunFails(t *testing.T) {
 // a closed system's latency grows linearly past its knee.
 func TestFastSearchInterpolates(t *testing.T) {
 	var seen []int
-	m := func(_ context.Context, users int) (Step, error) {
+	m := func(_ context.Context, users int, _ bool) (Step, error) {
 		seen = append(seen, users)
 		h := math.Max(0.2, float64(users)/300) // the acceptance system: knee at 100, limit at 300
 		return Step{Users: users, Pass: h <= 1, Headroom: h}, nil
@@ -90,5 +91,54 @@ func TestFastSearchInterpolates(t *testing.T) {
 	}
 	if len(seen) > 6 {
 		t.Fatalf("%d levels (%v): interpolation should need at most 6", len(seen), seen)
+	}
+}
+
+// The climb may pass levels quickly; the level reported as the saturation
+// point is always one that passed at full length.
+func TestQuickClimbConfirmsTheAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cap      int // passes at full length up to cap
+		quickCap int // passes quickly up to quickCap (a level that looks fine early)
+		max      int
+		wantLo   int
+		wantHi   int
+	}{
+		{"answer found by bisection", 300, 300, 100000, -1, -1},
+		{"a quick pass fails at full length", 35, 40, 100000, 35, 36},
+		{"no failure up to the maximum", 1000, 1000, 160, 160, 0},
+		{"the maximum fails at full length", 150, 1000, 160, 150, 151},
+	} {
+		var seen []string
+		m := func(_ context.Context, users int, quick bool) (Step, error) {
+			st := Step{Users: users, Pass: users <= tc.cap}
+			if quick && users <= tc.quickCap {
+				st.Pass, st.EarlyPass = true, true
+			}
+			kind := map[bool]string{true: "q", false: "f"}[st.EarlyPass]
+			seen = append(seen, kind+strconv.Itoa(users))
+			return st, nil
+		}
+		s := Search{Strategy: "fast", Start: 10, Growth: 4, Precision: 0.01, MaxUsers: tc.max}
+		var steps []Step
+		res, err := s.Run(context.Background(), m, func(st Step) error { steps = append(steps, st); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.wantLo < 0 { // within the precision: 300 ≤ 3 users below the first fail
+			if res.SaturationUsers > tc.cap || res.FirstFailUsers <= tc.cap || res.FirstFailUsers-res.SaturationUsers > 3 {
+				t.Fatalf("%s: %d..%d after %v", tc.name, res.SaturationUsers, res.FirstFailUsers, seen)
+			}
+		} else if res.SaturationUsers != tc.wantLo || res.FirstFailUsers != tc.wantHi {
+			t.Fatalf("%s: %d..%d after %v, want %d..%d", tc.name, res.SaturationUsers, res.FirstFailUsers, seen, tc.wantLo, tc.wantHi)
+		}
+		confirmed := false
+		for _, st := range steps {
+			confirmed = confirmed || (st.Users == res.SaturationUsers && st.Pass && !st.EarlyPass)
+		}
+		if !confirmed {
+			t.Fatalf("%s: saturation %d never passed at full length: %v", tc.name, res.SaturationUsers, seen)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -286,6 +287,19 @@ func TestRampctlFindsKnownCapacity(t *testing.T) {
 	if n < 270 || n > 330 {
 		t.Fatalf("saturation %d users, want 300 ± 10%%", n)
 	}
+	// The climb's clearly passing levels end early; the answer passed at full length.
+	steps := rampSteps(out)
+	quick, confirmed := 0, false
+	for _, st := range steps {
+		if st.EarlyPass {
+			quick++
+		}
+		confirmed = confirmed || (st.Users == n && st.Pass && !st.EarlyPass)
+	}
+	if quick == 0 || !confirmed {
+		t.Errorf("early passes %d, saturation level confirmed at full length %v: %s", quick, confirmed, out)
+	}
+	checkAfterOvershoot(t, steps)
 	lg, _ := os.ReadFile(filepath.Join(dir, "legacy.log"))
 	if !regexp.MustCompile(`Clients: \d+: avg: [\d.]+s, max: [\d.]+s\n.*--> (True|False)`).Match(lg) ||
 		!strings.Contains(string(lg), "Finished performance test. System failed at ") {
@@ -301,6 +315,66 @@ func TestRampctlFindsKnownCapacity(t *testing.T) {
 	out2, stderr, code := sh(t, dir, "rampctl --target :"+port+" --max-p99 200ms --think 100ms --step-duration 1500ms --warmup 600ms --resume steps.jsonl")
 	if code != 0 || strings.Count(out2, `"resumed":true`) != strings.Count(out, `"type":"step"`) {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, out2, stderr)
+	}
+}
+
+type rampStep struct {
+	Type      string  `json:"type"`
+	Users     int     `json:"users"`
+	P99MS     float64 `json:"p99_ms"`
+	Pass      bool    `json:"pass"`
+	EarlyPass bool    `json:"early_pass"`
+}
+
+func rampSteps(out string) []rampStep {
+	var steps []rampStep
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var st rampStep
+		if json.Unmarshal([]byte(l), &st) == nil && st.Type == "step" {
+			steps = append(steps, st)
+		}
+	}
+	return steps
+}
+
+// checkAfterOvershoot: levels measured after the first failing one show the
+// acceptance system's own latency, p99 = N × 1 ms − 100 ms past its knee, not
+// the queue the overshoot left behind.
+func checkAfterOvershoot(t *testing.T, steps []rampStep) {
+	t.Helper()
+	overshoot := 0
+	for _, st := range steps {
+		if overshoot > 0 && st.Users < overshoot && st.Users > 150 {
+			if model := float64(st.Users - 100); st.P99MS > model+20 || st.P99MS < model-20 {
+				t.Errorf("%d users after the overshoot to %d: p99 %.1f ms, the model's %.0f ms", st.Users, overshoot, st.P99MS, model)
+			}
+		}
+		if !st.Pass && overshoot == 0 {
+			overshoot = st.Users
+		}
+	}
+	if overshoot == 0 {
+		t.Errorf("no level failed: %+v", steps)
+	}
+}
+
+// A far overshoot (1,280 devices: a queue of over a second) must not leak
+// into the next, lower level: its warm-up waits for the surplus users.
+func TestRampctlLevelAfterOvershootIsClean(t *testing.T) {
+	t.Parallel()
+	port := arssim(t, "--model", "minimal", "--processing", "1ms")
+	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --max-p99 200ms --think 100ms --search fast "+
+		"--start 20 --growth 8 --precision 0.1 --step-duration 1500ms --warmup 600ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	checkAfterOvershoot(t, rampSteps(out))
+	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no result: %s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 270 || n > 330 {
+		t.Fatalf("saturation %d users, want 300 ± 10%%: %s", n, out)
 	}
 }
 

@@ -45,7 +45,8 @@ type flags struct {
 	Warmup     time.Duration `default:"10s" help:"Start of a level left out of its statistics."`
 	Pause      time.Duration `default:"0s" help:"Pause between levels (no load)."`
 	Interval   time.Duration `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
-	MinSamples int64         `default:"100" help:"Samples needed before a clearly failing level may end early."`
+	MinSamples int64         `default:"100" help:"Samples needed before a level may end early (clearly failing, or clearly passing while the fast search climbs)."`
+	EarlyPass  float64       `default:"0.5" name:"early-pass" help:"fast: a climbing level ends early once a quarter of its measured time has every requirement within this share of its limit; the saturation level is always measured at full length (0: off)."`
 	TimeScale  float64       `default:"1" help:"The simulator's --time-scale: latencies are divided by it, so the requirement is in model time (scale --think alike)."`
 	LegacyLog  string        `help:"Also write the original executor's log lines (Clients: N: avg: Xs, max: Ys) to this file."`
 	Resume     string        `help:"Continue from the step records of an interrupted run (its stdout)."`
@@ -182,7 +183,7 @@ func run(f *flags) error {
 	if f.TimeScale <= 0 {
 		return cli.Usagef("--time-scale must be > 0")
 	}
-	level := &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: req, MinSamples: f.MinSamples, TimeScale: f.TimeScale}
+	level := &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: req, MinSamples: f.MinSamples, EarlyPass: f.EarlyPass, TimeScale: f.TimeScale}
 	var cur struct{ level, users, left int }
 	tty := false
 	if st, err := os.Stderr.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
@@ -226,7 +227,7 @@ func run(f *flags) error {
 		word := map[bool]string{true: "pass", false: "FAIL"}[st.Pass]
 		fmt.Fprintf(os.Stderr, "%srampctl: %d users: %s (mean %.0f ms, p99 %.0f ms, max %.0f ms, %.1f req/s%s)%s\n",
 			map[bool]string{true: "\r", false: ""}[tty], st.Users, word, st.MeanMS, st.P99MS, st.MaxMS, st.AchievedRPS,
-			map[bool]string{true: ", ended early", false: ""}[st.EarlyStop],
+			map[bool]string{true: ", ended early", false: ""}[st.EarlyStop || st.EarlyPass],
 			map[bool]string{true: " [resumed]", false: ""}[st.Resumed])
 		legacy.Step(st)
 		return ramp.Emit(out, st)
