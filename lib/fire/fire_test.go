@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
+	"math/rand/v2"
 	"net"
 	"regexp"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/plan"
 	"github.com/perflab/perflab/lib/rtlog"
 )
 
@@ -318,5 +321,30 @@ func TestPoissonArrivalsKeepTheMeanRate(t *testing.T) {
 	}
 	if short < len(s)/10 {
 		t.Fatalf("%d of %d gaps under 0.2 ms: not exponential (expect ~18 %%)", short, len(s))
+	}
+}
+
+// A random-order scenario draws its steps in proportion to their weights
+// (plan trace gives the production alarms their share this way).
+func TestRandomOrderFollowsWeights(t *testing.T) {
+	tgt, _ := ParseTarget(":1")
+	sc, err := compile(&plan.Record{Type: plan.TypeScenario, Order: "random", Steps: []plan.Step{
+		{Name: "a", Method: "POST", Path: "/a", Weight: 0.6},
+		{Name: "b", Method: "POST", Path: "/b", Weight: 0.368},
+		{Name: "alarm", Method: "POST", Path: "/alarm", Weight: 0.032},
+	}}, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(42, 1))
+	n := map[string]int{}
+	const draws = 200000
+	for i := 0; i < draws; i++ {
+		n[sc.pick(i, rng).Name]++
+	}
+	for name, want := range map[string]float64{"a": 0.6, "b": 0.368, "alarm": 0.032} {
+		if got := float64(n[name]) / draws; math.Abs(got-want) > 0.005 {
+			t.Errorf("%s drawn %.4f of the time, want %.3f", name, got, want)
+		}
 	}
 }

@@ -90,6 +90,7 @@ type traceCmd struct {
 	From    string  `help:"Start at this time of day (HH:MM:SS)."`
 	To      string  `help:"Stop before this time of day (HH:MM:SS)."`
 	Names   string  `help:"Request-name list to draw each request from (default: All_Request_Names.log beside FILE, else POST /fake_call)."`
+	Alarms  float64 `name:"alarm-share" default:"-1" help:"Share of the drawn requests that are alarms (${alarm}). Default: from FILE's name: 0 for Requests_without_alarms_DAY.log; for All_requests_per_time_unit_DAY.log, the difference of the two files' totals (3.2 % on 2020-12-28); otherwise every name alike."`
 }
 
 func (c *traceCmd) Run(g *globals) error {
@@ -107,6 +108,21 @@ func (c *traceCmd) Run(g *globals) error {
 		steps, err := plan.RequestNames(names)
 		if err != nil {
 			return cli.Usage(err)
+		}
+		if c.Alarms > 1 || (c.Alarms < 0 && c.Alarms != -1) {
+			return cli.Usagef("--alarm-share %v: expected 0 to 1 (or -1: from the file's name)", c.Alarms)
+		}
+		share, ok := c.Alarms, c.Alarms >= 0
+		if !ok && c.File != "-" {
+			if share, ok, err = plan.AlarmShare(c.File); err != nil {
+				return cli.Usage(err)
+			}
+		}
+		if ok {
+			if steps, err = plan.WeightAlarms(steps, share); err != nil {
+				return cli.Usage(err)
+			}
+			fmt.Fprintf(os.Stderr, "plan: %.2f %% of the requests are alarms (%s)\n", share*100, plan.AlarmName)
 		}
 		sc.Name, sc.Steps, sc.Order = "production", steps, "random"
 	}
@@ -170,7 +186,7 @@ type cmd struct {
 
 func main() {
 	var c cmd
-	k := cli.Parse(&c, kong.Name("plan"), kong.Vars{"version": cli.Version},
+	k := cli.Parse(&c, kong.Name("plan"), kong.Vars{"version": cli.Version, "alarm": "POST /" + plan.AlarmName},
 		kong.Description("Write a load plan as JSON lines on stdout (docs/formats.md), for fire.\n\nExit codes: 0 ok, 2 usage or input error."))
 	c.enc = plan.NewEncoder(os.Stdout)
 	err := k.Run(&c.globals)

@@ -1,0 +1,109 @@
+package plan
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// AlarmName is the production ARS's alarm packet (domain.md §3): the
+// requests that the "without alarms" load files leave out.
+const AlarmName = "ID_REQ_KC_STORE7D3BPACKET"
+
+const (
+	allPrefix     = "All_requests_per_time_unit_"
+	withoutPrefix = "Requests_without_alarms_"
+)
+
+// AlarmShare says which share of a production load file's requests are
+// alarms, from its name: 0 for Requests_without_alarms_DAY.log; for
+// All_requests_per_time_unit_DAY.log, 1 − without ÷ all from the two files'
+// "Total count" lines. ok is false when the name or the files do not say.
+func AlarmShare(trace string) (share float64, ok bool, err error) {
+	base := filepath.Base(trace)
+	switch {
+	case strings.HasPrefix(base, withoutPrefix):
+		return 0, true, nil
+	case strings.HasPrefix(base, allPrefix):
+		without := filepath.Join(filepath.Dir(trace), withoutPrefix+strings.TrimPrefix(base, allPrefix))
+		if _, err := os.Stat(without); err != nil {
+			return 0, false, nil
+		}
+		all, err := TotalCount(trace)
+		if err != nil {
+			return 0, false, err
+		}
+		wo, err := TotalCount(without)
+		if err != nil {
+			return 0, false, err
+		}
+		if all <= 0 || wo > all {
+			return 0, false, fmt.Errorf("%s, %s: totals %d and %d do not make a share", trace, without, all, wo)
+		}
+		return 1 - float64(wo)/float64(all), true, nil
+	}
+	return 0, false, nil
+}
+
+// TotalCount reads the "Total count: N" line of a production load file.
+func TotalCount(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("Total count:")); ok {
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("%s line %d: expected \"Total count: N\"", path, line)
+			}
+			return n, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s: no \"Total count: N\" line", path)
+}
+
+// WeightAlarms gives the alarm step the share of the draws and the other
+// steps the rest, equally; with share 0 the alarm step is left out.
+func WeightAlarms(steps []Step, share float64) ([]Step, error) {
+	var alarm, other []Step
+	for _, s := range steps {
+		if s.Name == AlarmName {
+			alarm = append(alarm, s)
+		} else {
+			other = append(other, s)
+		}
+	}
+	if share < 0 || share > 1 {
+		return nil, fmt.Errorf("alarm share %v: expected 0 to 1", share)
+	}
+	if share > 0 && len(alarm) == 0 {
+		return nil, fmt.Errorf("alarm share %v, but the request names have no %s", share, AlarmName)
+	}
+	if len(other) == 0 && share < 1 {
+		return nil, fmt.Errorf("alarm share %v, but the request names have nothing besides %s", share, AlarmName)
+	}
+	out := make([]Step, 0, len(steps))
+	for _, s := range other {
+		if share < 1 {
+			s.Weight = (1 - share) / float64(len(other))
+			out = append(out, s)
+		}
+	}
+	for _, s := range alarm {
+		if share > 0 {
+			s.Weight = share / float64(len(alarm))
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

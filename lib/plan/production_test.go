@@ -1,0 +1,95 @@
+package plan
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAlarmShareFromTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	all := write(t, dir, "All_requests_per_time_unit_2020-12-28.log", "2020-12-28 00:00:00\tRPS: 9/s\nTotal count: 1000\n")
+	wo := write(t, dir, "Requests_without_alarms_2020-12-28.log", "2020-12-28 00:00:00\tRPS: 8/s\nTotal count: 968\n")
+	lone := write(t, dir, "All_requests_per_time_unit_2020-12-29.log", "Total count: 5\n")
+	other := write(t, dir, "trace.log", "Total count: 5\n")
+	for _, tc := range []struct {
+		path  string
+		share float64
+		ok    bool
+	}{{all, 0.032, true}, {wo, 0, true}, {lone, 0, false}, {other, 0, false}} {
+		share, ok, err := AlarmShare(tc.path)
+		if err != nil || ok != tc.ok || math.Abs(share-tc.share) > 1e-12 {
+			t.Errorf("%s: share %v ok %v err %v, want %v %v", filepath.Base(tc.path), share, ok, err, tc.share, tc.ok)
+		}
+	}
+	// the real day: 709,561 requests, 687,082 without alarms
+	real := filepath.Join("..", "..", "..", "shared", "data", "gs-production-workload", "All_requests_per_time_unit_2020-12-28.log")
+	if _, err := os.Stat(real); err == nil {
+		if share, ok, err := AlarmShare(real); err != nil || !ok || math.Abs(share-(1-687082.0/709561)) > 1e-12 {
+			t.Errorf("2020-12-28: %v %v %v", share, ok, err)
+		}
+	}
+}
+
+func TestTotalCountErrors(t *testing.T) {
+	dir := t.TempDir()
+	for text, want := range map[string]string{
+		"Total count: 12\n":                              "",
+		"2020-12-28 00:00:00\tRPS: 9/s\n":                `no "Total count: N" line`,
+		"x\nTotal count: many\n":                         `line 2: expected "Total count: N"`,
+		"2020-12-28 00:00:00\tRPS: 9/s\nTotal count: -3": `line 2`,
+	} {
+		n, err := TotalCount(write(t, dir, "t.log", text))
+		if want == "" {
+			if err != nil || n != 12 {
+				t.Errorf("%q: %d %v", text, n, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error with %q", text, err, want)
+		}
+	}
+}
+
+func TestWeightAlarms(t *testing.T) {
+	steps := []Step{{Name: "A"}, {Name: AlarmName}, {Name: "B"}, {Name: "C"}}
+	w, err := WeightAlarms(steps, 0.1)
+	if err != nil || len(w) != 4 {
+		t.Fatalf("%v %v", w, err)
+	}
+	sum := 0.0
+	for _, s := range w {
+		want := 0.3
+		if s.Name == AlarmName {
+			want = 0.1
+		}
+		if math.Abs(s.Weight-want) > 1e-12 {
+			t.Errorf("%s: weight %v, want %v", s.Name, s.Weight, want)
+		}
+		sum += s.Weight
+	}
+	if math.Abs(sum-1) > 1e-12 {
+		t.Errorf("weights sum to %v", sum)
+	}
+	if w, _ := WeightAlarms(steps, 0); len(w) != 3 {
+		t.Errorf("share 0 keeps the alarm: %v", w)
+	}
+	for _, bad := range []float64{-0.1, 1.5} {
+		if _, err := WeightAlarms(steps, bad); err == nil {
+			t.Errorf("share %v accepted", bad)
+		}
+	}
+	if _, err := WeightAlarms([]Step{{Name: "A"}}, 0.5); err == nil {
+		t.Error("a share of alarms without an alarm name accepted")
+	}
+}
