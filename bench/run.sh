@@ -139,6 +139,7 @@ bench_arssim() {
 		ratios+=("$(ratio "$a" "$b")")
 		echo "  round $r: bare fasthttp $b req/s | arssim (model none) $a req/s | RATIO $(ratio "$a" "$b")"
 	done
+	echo "  arssim's handler alone (model none): $(go test -run - -bench HandlerNone ./sims/arssim/ars | awk '/^Benchmark/ { print $3, $4 }') per request"
 	echo "  RATIO median of rounds: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }') (goal >= 0.8)"
 }
 

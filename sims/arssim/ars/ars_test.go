@@ -265,3 +265,24 @@ func TestOverloadAnswers503AndStaysUp(t *testing.T) {
 		t.Fatalf("after overload: %d", c)
 	}
 }
+
+// The handler's own work per request with the none model (docs/performance.md (5)):
+// go test -run - -bench HandlerNone ./sims/arssim/ars
+func BenchmarkHandlerNone(b *testing.B) {
+	s, err := NewServer(Config{Model: "none"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/fake_call")
+	ctx.Request.Header.SetMethod("POST")
+	ctx.Request.SetBodyString(`{"id":"070010","body":"alarm"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Response.Reset()
+		s.Handler(&ctx)
+	}
+	if ctx.Response.StatusCode() != 200 {
+		b.Fatalf("status %d", ctx.Response.StatusCode())
+	}
+}
