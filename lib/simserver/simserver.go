@@ -6,6 +6,7 @@ package simserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,7 +32,18 @@ func HTTP(h fasthttp.RequestHandler, name string) *fasthttp.Server {
 		ReadTimeout: Timeout, WriteTimeout: Timeout, IdleTimeout: Timeout,
 		MaxRequestBodySize: 64 * 1024, Concurrency: 256 * 1024,
 		NoDefaultDate: true, NoDefaultServerHeader: true, CloseOnShutdown: true,
+		ErrorHandler: badRequest,
 	}
+}
+
+// badRequest answers a request fasthttp could not read: 413 for a body over
+// the limit (fasthttp's own answer is a bare 400), else 400.
+func badRequest(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		ctx.Error("request body over 64 KiB\n", fasthttp.StatusRequestEntityTooLarge)
+		return
+	}
+	ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
 }
 
 // Listener wraps ln so that its connections move a read or write deadline

@@ -1,9 +1,12 @@
 package ars
 
 import (
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,6 +266,50 @@ func TestOverloadAnswers503AndStaysUp(t *testing.T) {
 	}
 	if c, _ := post(t, url+"/x"); c != 200 {
 		t.Fatalf("after overload: %d", c)
+	}
+}
+
+// Bad requests get an error answer or a closed connection, never a crash
+// or a stuck server: garbage, a body over the 64 KiB limit, a client that
+// connects and says nothing, one that stops halfway through its headers.
+func TestBadRequestsLeaveItUp(t *testing.T) {
+	t.Parallel()
+	_, url := start(t, Config{Model: "none"})
+	addr := strings.TrimPrefix(url, "http://")
+	raw := func(req string) string {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte(req))
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b, _ := io.ReadAll(io.LimitReader(c, 200))
+		return string(b)
+	}
+	if got := raw("\x00\x01garbage\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 400") && got != "" {
+		t.Errorf("garbage: %q", got)
+	}
+	big := fmt.Sprintf("POST /fake_call HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", 100<<10, strings.Repeat("a", 100<<10))
+	if got := raw(big); !strings.HasPrefix(got, "HTTP/1.1 413") {
+		t.Errorf("100 KiB body: %q, want 413", got)
+	}
+	var idle []net.Conn // silent and half-sent clients stay connected meanwhile
+	for _, half := range []string{"", "POST /fake_call HTTP/1.1\r\nHo"} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte(half))
+		idle = append(idle, c)
+	}
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	if code, d := post(t, url+"/fake_call"); code != 200 || d > time.Second {
+		t.Fatalf("after bad requests: %d in %v", code, d)
 	}
 }
 
