@@ -139,11 +139,11 @@ type runner struct {
 	label               atomic.Pointer[string]
 	lastTick            time.Time
 
-	sc     *scenario
-	cursor int // open model: next step in sequence
+	sc     *scenario // the open model's, and the default group's
+	cursor int       // open model: next step in sequence
 
-	// closed model
-	userCancels []context.CancelFunc
+	// closed model: users by group ("" is the default group)
+	groups map[string]*group
 
 	// open model
 	rateMu  sync.Mutex
@@ -151,6 +151,24 @@ type runner struct {
 	rate    float64
 	poisson bool
 	pacing  bool
+}
+
+// group is a closed-model population: its scenario and its running users.
+type group struct {
+	sc      *scenario
+	cancels []context.CancelFunc
+}
+
+func (r *runner) group(name string) *group {
+	if r.groups == nil {
+		r.groups = map[string]*group{}
+	}
+	g := r.groups[name]
+	if g == nil {
+		g = &group{}
+		r.groups[name] = g
+	}
+	return g
 }
 
 func (r *runner) stageLabel() string {
@@ -222,15 +240,22 @@ func (r *runner) control(ctx context.Context, dec *plan.Decoder) error {
 			if err != nil {
 				return err
 			}
-			r.sc = sc
+			r.group(rec.Group).sc = sc
+			if rec.Group == "" {
+				r.sc = sc
+			}
 		case plan.TypeStage:
-			if r.sc == nil {
+			g := r.group(rec.Group)
+			if g.sc == nil {
+				if rec.Group != "" {
+					return fmt.Errorf("plan: a stage for group %q before its scenario", rec.Group)
+				}
 				return fmt.Errorf("plan: a stage before any scenario")
 			}
 			staged = true
 			r.label.Store(&rec.Label)
 			if rec.Users != nil {
-				r.setUsers(ctx, *rec.Users, rec.SpawnRate)
+				r.setUsers(ctx, g, *rec.Users, rec.SpawnRate)
 			} else {
 				r.setRate(*rec.RateRPS, rec.Poisson)
 			}
@@ -286,27 +311,31 @@ func PrintSummary(w io.Writer, s *hist.Stats) {
 
 // ---- closed model ----
 
-func (r *runner) setUsers(ctx context.Context, n int, spawnRate float64) {
+func (r *runner) setUsers(ctx context.Context, g *group, n int, spawnRate float64) {
 	r.setRate(0, false)
-	cur := len(r.userCancels)
-	if r.cfg.Connections == 0 && n > 512 {
-		r.client.SetMaxConns(n) // a closed-model user never waits for a connection
+	cur := len(g.cancels)
+	total := n - cur
+	for _, o := range r.groups {
+		total += len(o.cancels)
+	}
+	if r.cfg.Connections == 0 && total > 512 {
+		r.client.SetMaxConns(total) // a closed-model user never waits for a connection
 	}
 	for i := cur; i < n; i++ {
 		uctx, cancel := context.WithCancel(ctx)
-		r.userCancels = append(r.userCancels, cancel)
+		g.cancels = append(g.cancels, cancel)
 		var delay time.Duration
 		if spawnRate > 0 {
 			delay = time.Duration(float64(i-cur) / spawnRate * float64(time.Second))
 		}
 		r.wg.Add(1)
-		go r.user(uctx, delay, r.sc, r.rng.Uint64(), i)
+		go r.user(uctx, delay, g.sc, r.rng.Uint64(), i)
 	}
 	for i := cur - 1; i >= n; i-- {
-		r.userCancels[i]()
+		g.cancels[i]()
 	}
 	if n < cur {
-		r.userCancels = r.userCancels[:n]
+		g.cancels = g.cancels[:n]
 	}
 }
 
@@ -334,8 +363,8 @@ func (r *runner) user(ctx context.Context, delay time.Duration, sc *scenario, se
 		r.inflight.Add(1)
 		r.send(st, time.Time{})
 		r.inflight.Add(-1)
-		if sc.think > 0 {
-			timer.Reset(sc.think)
+		if d := sc.thinkTime(rng); d > 0 {
+			timer.Reset(d)
 			select {
 			case <-ctx.Done():
 				return
@@ -352,10 +381,12 @@ func (r *runner) setRate(rate float64, poisson bool) {
 	r.rateMu.Lock()
 	defer r.rateMu.Unlock()
 	if rate > 0 {
-		for _, c := range r.userCancels { // a rate stage replaces closed users
-			c()
+		for _, g := range r.groups { // a rate stage replaces closed users
+			for _, c := range g.cancels {
+				c()
+			}
+			g.cancels = nil
 		}
-		r.userCancels = nil
 	}
 	r.rate, r.poisson = rate, poisson
 	if r.rateCh == nil {
@@ -479,12 +510,14 @@ type scenario struct {
 	vars    map[string][2]int
 	steps   []*step
 	think   time.Duration
+	thinkTo time.Duration // think drawn from [think, thinkTo] when larger
 	random  bool
 	cum     []float64 // cumulative weights
 }
 
 func compile(rec *plan.Record, tgt Target) (*scenario, error) {
-	sc := &scenario{think: time.Duration(rec.ThinkMS * float64(time.Millisecond)), random: rec.Order == "random",
+	sc := &scenario{think: time.Duration(rec.ThinkMS * float64(time.Millisecond)),
+		thinkTo: time.Duration(rec.ThinkMaxMS * float64(time.Millisecond)), random: rec.Order == "random",
 		session: rec.Session, vars: rec.Vars}
 	total := 0.0
 	for _, s := range rec.Steps {
@@ -511,6 +544,15 @@ func compile(rec *plan.Record, tgt Target) (*scenario, error) {
 		sc.steps = append(sc.steps, &step{Step: s, tmpl: req, logger: "fire." + strings.Map(logSafe, name)})
 	}
 	return sc, nil
+}
+
+// thinkTime is the wait after a completed send: think, or drawn uniformly
+// up to thinkTo (Locust's between()).
+func (sc *scenario) thinkTime(rng *rand.Rand) time.Duration {
+	if sc.thinkTo > sc.think {
+		return sc.think + time.Duration(rng.Int64N(int64(sc.thinkTo-sc.think)+1))
+	}
+	return sc.think
 }
 
 func logSafe(r rune) rune {

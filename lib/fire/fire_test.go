@@ -348,3 +348,59 @@ func TestRandomOrderFollowsWeights(t *testing.T) {
 		}
 	}
 }
+
+// Two groups run side by side, each its own scenario and user count; a stage
+// of one leaves the other alone; a think range is drawn per wait.
+func TestGroupsRunSideBySide(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	p := `{"type":"plan","version":1}
+{"type":"scenario","group":"users","steps":[{"name":"a","method":"POST","path":"/a"}],"think_ms":100}
+{"type":"stage","group":"users","at_ms":0,"users":3}
+{"type":"scenario","group":"devices","steps":[{"name":"b","method":"POST","path":"/b"}],"think_ms":200,"think_max_ms":400}
+{"type":"stage","group":"devices","at_ms":0,"users":2}
+{"type":"stage","group":"users","at_ms":1000,"users":0}
+{"type":"end","at_ms":2000}
+`
+	start := time.Now()
+	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true}, p)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	var a, aLate, b int
+	for _, s := range samples(t, r.out.Bytes()) {
+		switch s.Name {
+		case "a":
+			a++
+			if s.TS.Sub(start) > 1300*time.Millisecond {
+				aLate++
+			}
+		case "b":
+			b++
+		}
+	}
+	// a: 3 users every ~100 ms for 1 s = ~30, none after their stage of 0;
+	// b: 2 users every 200–400 ms (mean 300) for 2 s = ~13
+	if a < 20 || a > 33 || aLate > 0 || b < 9 || b > 21 {
+		t.Fatalf("a %d (after 1.3 s: %d), b %d; want ~30, 0, ~13", a, aLate, b)
+	}
+}
+
+func TestThinkTimeIsDrawnInItsRange(t *testing.T) {
+	sc := &scenario{think: 20 * time.Second, thinkTo: 90 * time.Second}
+	rng := rand.New(rand.NewPCG(42, 1))
+	lo, hi, sum := time.Hour, time.Duration(0), time.Duration(0)
+	for i := 0; i < 10000; i++ {
+		d := sc.thinkTime(rng)
+		lo, hi, sum = min(lo, d), max(hi, d), sum+d
+	}
+	if lo < 20*time.Second || hi > 90*time.Second || hi-lo < 69*time.Second {
+		t.Fatalf("drawn from %v to %v, want the whole of 20–90 s", lo, hi)
+	}
+	if mean := sum / 10000; mean < 54*time.Second || mean > 56*time.Second {
+		t.Fatalf("mean %v, want 55 s", mean)
+	}
+	if d := (&scenario{think: time.Second}).thinkTime(rng); d != time.Second {
+		t.Fatalf("a fixed think became %v", d)
+	}
+}

@@ -46,10 +46,11 @@ func (b *browser) expand(s string) string {
 func (r *runner) sessions(ctx context.Context, sc *scenario, rng *rand.Rand, user int, timer *time.Timer) {
 	b := &browser{rng: rng, user: user, vars: map[string]string{}}
 	think := func() bool {
-		if sc.think <= 0 {
+		d := sc.thinkTime(rng)
+		if d <= 0 {
 			return ctx.Err() == nil
 		}
-		timer.Reset(sc.think)
+		timer.Reset(d)
 		select {
 		case <-ctx.Done():
 			return false

@@ -61,6 +61,12 @@ type Record struct {
 	// ({user} is the user's number).
 	Session bool              `json:"session,omitempty"`
 	Vars    map[string][2]int `json:"vars,omitempty"`
+	// ThinkMaxMS: think drawn uniformly from [ThinkMS, ThinkMaxMS] after each send.
+	ThinkMaxMS float64 `json:"think_max_ms,omitempty"`
+
+	// Group (scenario and users stage): closed-model users of a named group
+	// run that group's scenario, beside the users of other groups.
+	Group string `json:"group,omitempty"`
 
 	// stage and end: AtMS is the offset from the run's start; a stage without
 	// it applies as soon as it is read (rampctl streams stages this way).
@@ -163,8 +169,8 @@ func (d *Decoder) validate(r *Record) error {
 		if r.Order != "" && r.Order != "sequence" && r.Order != "random" {
 			return fmt.Errorf("expected order \"sequence\" or \"random\", got %q", r.Order)
 		}
-		if r.ThinkMS < 0 {
-			return fmt.Errorf("expected think_ms >= 0")
+		if r.ThinkMS < 0 || r.ThinkMaxMS != 0 && r.ThinkMaxMS < r.ThinkMS {
+			return fmt.Errorf("expected think_ms >= 0 and think_max_ms (if set) >= think_ms")
 		}
 		for i, s := range r.Steps {
 			if s.Method == "" || strings.ContainsAny(s.Method, " \r\n") {
@@ -194,6 +200,9 @@ func (d *Decoder) validate(r *Record) error {
 		}
 		if r.Users != nil && *r.Users < 0 || r.RateRPS != nil && *r.RateRPS < 0 || r.SpawnRate < 0 {
 			return fmt.Errorf("expected users, rate_rps and spawn_rate >= 0")
+		}
+		if r.Group != "" && r.RateRPS != nil {
+			return fmt.Errorf("expected no group on a rate_rps stage (groups are closed-model users)")
 		}
 		if err := d.checkAt(r.AtMS); err != nil {
 			return err

@@ -36,6 +36,8 @@ func TestDecoderErrorsNameLineAndExpectation(t *testing.T) {
 		{`{"users":1}`, `plan line 1: expected a "type" field`},
 		{`{"type":"plan","version":2}`, "plan line 1: expected plan format version 1"},
 		{`{"type":"stage","users":1,"extra":true}`, `unknown field "extra"`},
+		{`{"type":"scenario","steps":[{"method":"GET","path":"/"}],"think_ms":20,"think_max_ms":10}`, "plan line 1: expected think_ms >= 0 and think_max_ms (if set) >= think_ms"},
+		{`{"type":"stage","group":"devices","rate_rps":5}`, "plan line 1: expected no group on a rate_rps stage"},
 	}
 	for _, c := range cases {
 		_, err := decodeAll(t, c.in)

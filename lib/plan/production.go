@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // AlarmName is the production ARS's alarm packet (domain.md §3): the
@@ -106,4 +107,49 @@ func WeightAlarms(steps []Step, share float64) ([]Step, error) {
 		}
 	}
 	return out, nil
+}
+
+// Production writes domain.md §3's production workload as two closed-model
+// groups running side by side: users that each POST a request name drawn
+// from names (the alarm packet left out) and think think after each answer;
+// and alarm devices that POST the alarm packet, resent until answered, and
+// think between devMin and devMax (EN 50136 SP6 20 s … DP4 90 s). Each group
+// starts spread over its shortest think, as unsynchronised clients would.
+func Production(e *Encoder, seed int64, names []Step, users, devices int, think, devMin, devMax, duration time.Duration) error {
+	if users < 0 || devices < 0 || users+devices == 0 {
+		return fmt.Errorf("expected --users or --devices > 0")
+	}
+	if devMax < devMin || devMin <= 0 {
+		return fmt.Errorf("expected 0 < --device-think-min <= --device-think-max")
+	}
+	e.Encode(Header("production", seed))
+	label := fmt.Sprintf("users=%d,devices=%d", users, devices)
+	spread := func(n int, over time.Duration) float64 {
+		if over <= 0 {
+			return 0
+		}
+		return float64(n) / over.Seconds()
+	}
+	if users > 0 {
+		others, err := WeightAlarms(names, 0)
+		if err != nil {
+			return err
+		}
+		e.Encode(&Record{Type: TypeScenario, Name: "production-user", Group: "users", Order: "random",
+			ThinkMS: *ms(think), Steps: others})
+		e.Encode(&Record{Type: TypeStage, AtMS: ms(0), Group: "users", Users: Ptr(users),
+			SpawnRate: spread(users, think), Label: label})
+	}
+	if devices > 0 {
+		alarm := AlarmStep
+		alarm.Name, alarm.Path = AlarmName, "/"+AlarmName
+		e.Encode(&Record{Type: TypeScenario, Name: "alarm-device", Group: "devices",
+			ThinkMS: *ms(devMin), ThinkMaxMS: *ms(devMax), Steps: []Step{alarm}})
+		e.Encode(&Record{Type: TypeStage, AtMS: ms(0), Group: "devices", Users: Ptr(devices),
+			SpawnRate: spread(devices, devMin), Label: label})
+	}
+	if duration > 0 {
+		e.Encode(&Record{Type: TypeEnd, AtMS: ms(duration)})
+	}
+	return e.Flush()
 }

@@ -1,11 +1,13 @@
 package plan
 
 import (
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, dir, name, text string) string {
@@ -91,5 +93,44 @@ func TestWeightAlarms(t *testing.T) {
 	}
 	if _, err := WeightAlarms([]Step{{Name: "A"}}, 0.5); err == nil {
 		t.Error("a share of alarms without an alarm name accepted")
+	}
+}
+
+// domain.md §3's production workload: two groups side by side.
+func TestProductionPlan(t *testing.T) {
+	names := []Step{{Name: "ID_A", Method: "POST", Path: "/ID_A"}, {Name: AlarmName, Method: "POST", Path: "/" + AlarmName},
+		{Name: "ID_B", Method: "POST", Path: "/ID_B"}}
+	recs := gen(t, func(e *Encoder) error {
+		return Production(e, 42, names, 70, 14, time.Second, 20*time.Second, 90*time.Second, time.Hour)
+	})
+	if len(recs) != 6 || recs[0].Generator != "production" || recs[5].Type != TypeEnd || *recs[5].AtMS != 3600000 {
+		t.Fatalf("%d records: %+v", len(recs), recs)
+	}
+	users, ustage, dev, dstage := recs[1], recs[2], recs[3], recs[4]
+	if users.Group != "users" || users.Order != "random" || users.ThinkMS != 1000 || len(users.Steps) != 2 {
+		t.Fatalf("users' scenario %+v", users)
+	}
+	for _, s := range users.Steps {
+		if s.Name == AlarmName {
+			t.Fatal("the users draw the alarm packet too")
+		}
+	}
+	if ustage.Group != "users" || *ustage.Users != 70 || ustage.SpawnRate != 70 {
+		t.Fatalf("users' stage %+v", ustage)
+	}
+	if dev.Group != "devices" || dev.ThinkMS != 20000 || dev.ThinkMaxMS != 90000 || len(dev.Steps) != 1 ||
+		dev.Steps[0].Path != "/"+AlarmName || !dev.Steps[0].Repeat {
+		t.Fatalf("devices' scenario %+v", dev)
+	}
+	if dstage.Group != "devices" || *dstage.Users != 14 || dstage.SpawnRate != 0.7 {
+		t.Fatalf("devices' stage %+v", dstage)
+	}
+	for _, bad := range [][2]int{{0, 0}, {-1, 3}} {
+		if err := Production(NewEncoder(io.Discard), 1, names, bad[0], bad[1], time.Second, 20*time.Second, 90*time.Second, 0); err == nil {
+			t.Errorf("users %d devices %d accepted", bad[0], bad[1])
+		}
+	}
+	if err := Production(NewEncoder(io.Discard), 1, names, 1, 1, time.Second, 90*time.Second, 20*time.Second, 0); err == nil {
+		t.Error("a device think range from 90 s to 20 s accepted")
 	}
 }

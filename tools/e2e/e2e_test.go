@@ -449,3 +449,28 @@ func TestHistoAgreesWithTheOriginalEvaluator(t *testing.T) {
 		t.Fatalf("original: %q\nhisto: %q (want %q)", po, hs, want)
 	}
 }
+
+// plan production | fire: the production ARS's workload, users and alarm
+// devices side by side, against arssim (domain.md §3).
+func TestProductionWorkload(t *testing.T) {
+	t.Parallel()
+	names, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "gs-production-workload", "All_Request_Names.log"))
+	if _, err := os.Stat(names); err != nil {
+		t.Skip("../shared/data is missing: no request names")
+	}
+	port := arssim(t, "--model", "none")
+	out, stderr, code := sh(t, t.TempDir(), "plan production --names "+names+" --users 20 --devices 10 --duration 3s "+
+		"--device-think-min 500ms --device-think-max 1500ms | fire -t :"+port+" --progress 0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	alarms := strings.Count(out, "fire."+"ID_REQ_KC_STORE7D3BPACKET: Response time")
+	lines := strings.Count(out, ": Response time ")
+	// users: 20 × ~3 s at 1 s think ≈ 60; devices: 10 started over 0.5 s, a send every ~1 s ≈ 30
+	if others := lines - alarms; others < 45 || others > 70 || alarms < 18 || alarms > 45 {
+		t.Fatalf("%d alarms and %d other requests in 3 s, want ~30 and ~60:\n%s", alarms, others, stderr)
+	}
+	if strings.Count(out, "Request failed") > 0 {
+		t.Fatalf("failures:\n%s", out)
+	}
+}

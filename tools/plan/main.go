@@ -4,6 +4,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -129,6 +131,49 @@ func (c *traceCmd) Run(g *globals) error {
 	return cli.Usage(plan.Trace(g.enc, g.Seed, sc, in, cli.DisplayName(c.File), c.Speedup, c.From, c.To))
 }
 
+type productionCmd struct {
+	Users     int           `default:"70" help:"Users, each POSTing a request name drawn from --names (the alarm packet left out) after each think."`
+	Devices   int           `default:"14" help:"Alarm devices POSTing /${alarmName}, resent until answered (14 at a mean of 55 s send the 22,479 alarms of 2020-12-28)."`
+	Think     time.Duration `default:"1s" help:"Users' wait after each answer."`
+	DeviceMin time.Duration `name:"device-think-min" default:"20s" help:"Alarm devices' shortest wait after an answer (EN 50136 SP6)."`
+	DeviceMax time.Duration `name:"device-think-max" default:"90s" help:"Alarm devices' longest wait (DP4); each wait is drawn between the two."`
+	Duration  time.Duration `default:"0s" help:"Run length (0: until stopped)."`
+	Names     string        `help:"The production ARS's request names, one a line (default: ${namesFile} from the working directory, else from the repository of this binary)."`
+}
+
+const namesFile = "../shared/data/gs-production-workload/All_Request_Names.log"
+
+// defaultNames finds the shared data's name list from the working directory
+// or from the repository the binary was built in (bin/plan → ../../shared).
+func defaultNames() (string, error) {
+	tried := []string{namesFile}
+	if exe, err := os.Executable(); err == nil {
+		tried = append(tried, filepath.Join(filepath.Dir(exe), "..", namesFile))
+	}
+	for _, p := range tried {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no request-name list at %s: give --names FILE", strings.Join(tried, " or "))
+}
+
+func (c *productionCmd) Run(g *globals) error {
+	var names []plan.Step
+	if c.Users > 0 {
+		var err error
+		if c.Names == "" {
+			if c.Names, err = defaultNames(); err != nil {
+				return cli.Usage(err)
+			}
+		}
+		if names, err = plan.RequestNames(c.Names); err != nil {
+			return cli.Usagef("--names: %v", err)
+		}
+	}
+	return cli.Usage(plan.Production(g.enc, g.Seed, names, c.Users, c.Devices, c.Think, c.DeviceMin, c.DeviceMax, c.Duration))
+}
+
 type profileCmd struct {
 	File     string  `arg:"" help:"Load profile CSV (time_s,rps); - is stdin."`
 	Workload string  `default:"request" enum:"request,teastore" help:"request: the one request of --method/--path (open model, rps as arrivals); teastore: TeaStore browsing sessions, rps as users thinking 1 s (the study's Locust shape)."`
@@ -175,18 +220,19 @@ type globals struct {
 
 type cmd struct {
 	globals
-	Mascots  mascotsCmd  `cmd:"" help:"The study's alarm devices: POST /fake_call, repeat until 2xx, think 1 s."`
-	Multi    multiCmd    `cmd:"" help:"Alarm devices that also POST /get_status twice per alarm."`
-	Constant constantCmd `cmd:"" help:"Constant load: --users N (closed) or --rate R (open)."`
-	Steps    stepsCmd    `cmd:"" help:"Linear step plan of alarm devices: --from N --step N --every D [--until N]."`
-	Trace    traceCmd    `cmd:"" help:"Replay a production load file as an open-model arrival rate."`
-	Profile  profileCmd  `cmd:"" help:"Replay a time_s,rps load profile (TeaStore's) as an open-model rate."`
-	Teastore teastoreCmd `cmd:"" help:"TeaStore browsing sessions (home, login, browse, buy, profile, logout) for fire against teasim or a real TeaStore."`
+	Mascots    mascotsCmd    `cmd:"" help:"The study's alarm devices: POST /fake_call, repeat until 2xx, think 1 s."`
+	Multi      multiCmd      `cmd:"" help:"Alarm devices that also POST /get_status twice per alarm."`
+	Constant   constantCmd   `cmd:"" help:"Constant load: --users N (closed) or --rate R (open)."`
+	Steps      stepsCmd      `cmd:"" help:"Linear step plan of alarm devices: --from N --step N --every D [--until N]."`
+	Trace      traceCmd      `cmd:"" help:"Replay a production load file as an open-model arrival rate."`
+	Production productionCmd `cmd:"" help:"The production ARS's workload: 70 users POSTing request names once a second and alarm devices every 20–90 s."`
+	Profile    profileCmd    `cmd:"" help:"Replay a time_s,rps load profile (TeaStore's) as an open-model rate."`
+	Teastore   teastoreCmd   `cmd:"" help:"TeaStore browsing sessions (home, login, browse, buy, profile, logout) for fire against teasim or a real TeaStore."`
 }
 
 func main() {
 	var c cmd
-	k := cli.Parse(&c, kong.Name("plan"), kong.Vars{"version": cli.Version, "alarm": "POST /" + plan.AlarmName},
+	k := cli.Parse(&c, kong.Name("plan"), kong.Vars{"version": cli.Version, "alarm": "POST /" + plan.AlarmName, "alarmName": plan.AlarmName, "namesFile": namesFile},
 		kong.Description("Write a load plan as JSON lines on stdout (docs/formats.md), for fire.\n\nExit codes: 0 ok, 2 usage or input error."))
 	c.enc = plan.NewEncoder(os.Stdout)
 	err := k.Run(&c.globals)
