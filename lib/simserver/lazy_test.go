@@ -3,6 +3,7 @@ package simserver
 import (
 	"bufio"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,19 @@ func TestLazyDeadlinesStillCloseIdleConnections(t *testing.T) {
 	}
 	if idle := time.Since(last); idle < timeout-slack-10*time.Millisecond || idle > timeout+200*time.Millisecond {
 		t.Fatalf("idle connection closed after %v, want %v–%v", idle, timeout-slack, timeout)
+	}
+}
+
+func TestQuietLogHoldsBackAFlood(t *testing.T) {
+	var b strings.Builder
+	q := &QuietLog{W: &b, Name: "arssim", Every: time.Hour}
+	for i := 0; i < 1000; i++ {
+		q.Printf("error when serving connection %d\n", i)
+	}
+	q.last = time.Now().Add(-2 * time.Hour) // an hour later
+	q.Printf("error when serving connection %d", 1000)
+	want := "arssim: error when serving connection 0\narssim: error when serving connection 1000 (999 more like it since the last)\n"
+	if b.String() != want {
+		t.Fatalf("logged %q, want %q", b.String(), want)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +35,38 @@ func HTTP(h fasthttp.RequestHandler, name string) *fasthttp.Server {
 		MaxRequestBodySize: 64 * 1024, Concurrency: 256 * 1024,
 		NoDefaultDate: true, NoDefaultServerHeader: true, CloseOnShutdown: true,
 		ErrorHandler: badRequest,
+		Logger:       &QuietLog{W: os.Stderr, Name: name, Every: 10 * time.Second},
 	}
+}
+
+// QuietLog writes fasthttp's per-connection errors (malformed requests,
+// clients gone mid-request) at most once per Every, with a count of the
+// lines it held back, so a flood of bad clients cannot flood stderr.
+type QuietLog struct {
+	W     io.Writer
+	Name  string
+	Every time.Duration
+
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// Printf logs one line or counts it.
+func (q *QuietLog) Printf(format string, a ...any) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	if !q.last.IsZero() && now.Sub(q.last) < q.Every {
+		q.skipped++
+		return
+	}
+	more := ""
+	if q.skipped > 0 {
+		more = fmt.Sprintf(" (%d more like it since the last)", q.skipped)
+	}
+	q.last, q.skipped = now, 0
+	fmt.Fprintf(q.W, "%s: %s%s\n", q.Name, strings.TrimSuffix(fmt.Sprintf(format, a...), "\n"), more)
 }
 
 // badRequest answers a request fasthttp could not read: 413 for a body over
