@@ -42,7 +42,7 @@ type flags struct {
 	MaxUsers   int           `default:"10000" help:"Highest level to try."`
 	Repeat     int           `default:"1" help:"Measure each level this many times; it passes only if every run does."`
 	StepDur    time.Duration `name:"step-duration" default:"2m" help:"Length of a level."`
-	Warmup     time.Duration `default:"10s" help:"Start of a level left out of its statistics."`
+	Warmup     time.Duration `default:"10s" help:"Start of a level left out of its statistics (after a higher level, counted from when its surplus users have finished their last send)."`
 	Pause      time.Duration `default:"0s" help:"Pause between levels (no load)."`
 	Interval   time.Duration `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
 	MinSamples int64         `default:"100" help:"Samples needed before a level may end early (clearly failing, or clearly passing while the fast search climbs)."`
