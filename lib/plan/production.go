@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,20 +58,25 @@ func TotalCount(path string) (int64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return ReadTotalCount(f, path)
+}
+
+// ReadTotalCount finds the "Total count: N" line in r (name is for errors).
+func ReadTotalCount(r io.Reader, name string) (int64, error) {
+	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("Total count:")); ok {
 			n, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
 			if err != nil || n < 0 {
-				return 0, fmt.Errorf("%s line %d: expected \"Total count: N\"", path, line)
+				return 0, fmt.Errorf("%s line %d: expected \"Total count: N\"", name, line)
 			}
 			return n, nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s: %v", name, err)
 	}
-	return 0, fmt.Errorf("%s: no \"Total count: N\" line", path)
+	return 0, fmt.Errorf("%s: no \"Total count: N\" line", name)
 }
 
 // WeightAlarms gives the alarm step the share of the draws and the other

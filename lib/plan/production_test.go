@@ -134,3 +134,17 @@ func TestProductionPlan(t *testing.T) {
 		t.Error("a device think range from 90 s to 20 s accepted")
 	}
 }
+
+func FuzzReadTotalCount(f *testing.F) {
+	f.Add("2020-12-28 00:00:00\tRPS: 9/s\nTotal count: 709561\n")
+	f.Add("Total count: -1")
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ReadTotalCount(strings.NewReader(s), "t.log")
+		if err == nil && n < 0 {
+			t.Fatalf("negative total %d accepted", n)
+		}
+		if err != nil && (strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "t.log")) {
+			t.Fatalf("error %q is not one line naming the file", err)
+		}
+	})
+}

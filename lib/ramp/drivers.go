@@ -370,7 +370,10 @@ func ReadSteps(r io.Reader, name string) (map[int]Step, error) {
 			out[s.Users] = s
 		}
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return out, nil
 }
 
 // Resuming wraps m so levels already recorded are not measured again.

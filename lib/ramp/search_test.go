@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -141,4 +142,25 @@ func TestQuickClimbConfirmsTheAnswer(t *testing.T) {
 			t.Fatalf("%s: saturation %d never passed at full length: %v", tc.name, res.SaturationUsers, seen)
 		}
 	}
+}
+
+// --resume reads step records: bad lines give one-line errors naming the
+// file and line, never a panic.
+func FuzzReadSteps(f *testing.F) {
+	f.Add(`{"type":"step","users":10,"pass":true}` + "\n" + `{"type":"result"}` + "\n")
+	f.Add(`{"type":"step","users":"x"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		steps, err := ReadSteps(strings.NewReader(s), "steps.jsonl")
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "steps.jsonl") {
+				t.Fatalf("error %q is not one line naming the file", err)
+			}
+			return
+		}
+		for u, st := range steps {
+			if st.Users != u {
+				t.Fatalf("step of %d users filed under %d", st.Users, u)
+			}
+		}
+	})
 }
