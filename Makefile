@@ -38,6 +38,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTraceAndProfile$$' -fuzztime $(FUZZTIME) ./lib/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzReadTotalCount$$' -fuzztime $(FUZZTIME) ./lib/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSteps$$' -fuzztime $(FUZZTIME) ./lib/ramp
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTarget$$' -fuzztime $(FUZZTIME) ./lib/fire
+	$(GO) test -run '^$$' -fuzz '^FuzzSchedule$$' -fuzztime $(FUZZTIME) ./sims/arssim/ars
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLR$$' -fuzztime $(FUZZTIME) ./lib/regress
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./lib/plot
 	$(GO) test -run '^$$' -fuzz '^FuzzRequests$$' -fuzztime $(FUZZTIME) ./sims/teasim/store

@@ -259,6 +259,8 @@ func TestParseTarget(t *testing.T) {
 		"localhost:1337":             "localhost:1337",
 		"http://127.0.0.1:8080/base": "127.0.0.1:8080",
 		"https://localhost":          "localhost:443",
+		"http://[::1]/x":             "[::1]:80", // found by fuzzing: was [[::1]]:80
+		"[::1]:8089":                 "[::1]:8089",
 	}
 	for in, want := range cases {
 		tg, err := ParseTarget(in)
@@ -269,8 +271,10 @@ func TestParseTarget(t *testing.T) {
 	if tg, _ := ParseTarget("http://127.0.0.1:8080/base/"); tg.URL("/x") != "http://127.0.0.1:8080/base/x" {
 		t.Errorf("base path: %s", tg.URL("/x"))
 	}
-	if _, err := ParseTarget("ftp://x"); err == nil {
-		t.Error("ftp accepted")
+	for _, bad := range []string{"ftp://x", "]0", ""} {
+		if _, err := ParseTarget(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
 
@@ -403,4 +407,23 @@ func TestThinkTimeIsDrawnInItsRange(t *testing.T) {
 	if d := (&scenario{think: time.Second}).thinkTime(rng); d != time.Second {
 		t.Fatalf("a fixed think became %v", d)
 	}
+}
+
+// --target: accepted targets dial a host:port; rejected ones say what was expected.
+func FuzzParseTarget(f *testing.F) {
+	for _, s := range []string{":8089", "127.0.0.1:1337", "http://localhost:8080/tools.descartes.teastore.webui", "https://[::1]/x", "ftp://x", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tgt, err := ParseTarget(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "--target") {
+				t.Fatalf("error %q: not one line about --target", err)
+			}
+			return
+		}
+		if _, _, err := net.SplitHostPort(tgt.Addr); err != nil {
+			t.Fatalf("%q → dial address %q: %v", s, tgt.Addr, err)
+		}
+	})
 }

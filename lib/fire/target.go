@@ -32,9 +32,9 @@ func ParseTarget(s string) (Target, error) {
 		return Target{}, fmt.Errorf("bad --target %q: expected host:port, :port or an http(s) URL", orig)
 	}
 	t := Target{TLS: u.Scheme == "https", Host: u.Host, Base: strings.TrimSuffix(u.Path, "/")}
-	host, port, err := net.SplitHostPort(u.Host)
-	if err != nil {
-		host, port = u.Host, "80"
+	host, port := u.Hostname(), u.Port() // brackets of an IPv6 literal removed
+	if port == "" {
+		port = "80"
 		if t.TLS {
 			port = "443"
 		}
@@ -43,6 +43,9 @@ func ParseTarget(s string) (Target, error) {
 		host = "127.0.0.1"
 	}
 	t.Addr = net.JoinHostPort(host, port)
+	if _, _, err := net.SplitHostPort(t.Addr); err != nil || strings.ContainsAny(host, "[]") {
+		return Target{}, fmt.Errorf("bad --target %q: expected host:port, :port or an http(s) URL", orig)
+	}
 	return t, nil
 }
 

@@ -333,3 +333,30 @@ func BenchmarkHandlerNone(b *testing.B) {
 		b.Fatalf("status %d", ctx.Response.StatusCode())
 	}
 }
+
+// A fault schedule file: offsets in order from 0 to a century, errors naming
+// the file and line, never a panic.
+func FuzzSchedule(f *testing.F) {
+	f.Add("# the paper's\n5m\n6m\n420\n")
+	f.Add("-5\nNaN\n1e300\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		sch, err := readSchedule(strings.NewReader(s), "faults.txt")
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "faults.txt") {
+				t.Fatalf("error %q is not one line naming the file", err)
+			}
+			return
+		}
+		prev := time.Duration(0)
+		for i := 0; ; i++ {
+			d, ok := sch.Next(i)
+			if !ok {
+				break
+			}
+			if d < prev || d > maxOffset {
+				t.Fatalf("offset %d: %v after %v", i, d, prev)
+			}
+			prev = d
+		}
+	})
+}

@@ -3,6 +3,8 @@ package ars
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -67,8 +69,15 @@ func readScheduleFile(path string) (Schedule, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readSchedule(f, path)
+}
+
+// maxOffset bounds a schedule's offsets (a century: beyond, durations overflow).
+const maxOffset = 100 * 365 * 24 * time.Hour
+
+func readSchedule(r io.Reader, path string) (Schedule, error) {
 	var l list
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		t := strings.TrimSpace(sc.Text())
 		if t == "" || strings.HasPrefix(t, "#") {
@@ -77,17 +86,23 @@ func readScheduleFile(path string) (Schedule, error) {
 		d, err := time.ParseDuration(t)
 		if err != nil {
 			sec, err2 := strconv.ParseFloat(t, 64)
-			if err2 != nil {
+			if err2 != nil || math.IsNaN(sec) || sec < 0 || sec > maxOffset.Seconds() {
 				return nil, fmt.Errorf("%s line %d: expected an offset like 5m30s or 330, got %q", path, n, t)
 			}
 			d = time.Duration(sec * float64(time.Second))
+		}
+		if d < 0 || d > maxOffset {
+			return nil, fmt.Errorf("%s line %d: expected an offset from 0 to 100 years, got %q", path, n, t)
 		}
 		if len(l) > 0 && d < l[len(l)-1] {
 			return nil, fmt.Errorf("%s line %d: expected offsets in increasing order", path, n)
 		}
 		l = append(l, d)
 	}
-	return l, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return l, nil
 }
 
 // Event is one step of fault management, written as a JSON line to --events.
