@@ -541,7 +541,7 @@ func compile(rec *plan.Record, tgt Target) (*scenario, error) {
 		}
 		total += w
 		sc.cum = append(sc.cum, total)
-		sc.steps = append(sc.steps, &step{Step: s, tmpl: req, logger: "fire." + strings.Map(logSafe, name)})
+		sc.steps = append(sc.steps, &step{Step: s, tmpl: req, logger: "fire." + rtlog.LoggerName(name)})
 	}
 	return sc, nil
 }
@@ -553,13 +553,6 @@ func (sc *scenario) thinkTime(rng *rand.Rand) time.Duration {
 		return sc.think + time.Duration(rng.Int64N(int64(sc.thinkTo-sc.think)+1))
 	}
 	return sc.think
-}
-
-func logSafe(r rune) rune {
-	if r == ' ' || r == ':' || r == '/' || r == '[' || r == ']' || r < 0x20 {
-		return '_'
-	}
-	return r
 }
 
 func (sc *scenario) pick(i int, rng *rand.Rand) *step {

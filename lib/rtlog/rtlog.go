@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -155,6 +156,54 @@ func pad(b []byte, v, width int) []byte {
 	}
 	return append(b, s...)
 }
+
+// LoggerName is a request name as it can stand in a Locust line's logger
+// field (no spaces, colons, slashes or brackets).
+func LoggerName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == ':' || r == '/' || r == '[' || r == ']' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+// Logger returns the LOGGER of a line "[ts] HOST/LEVEL/LOGGER: MESSAGE"
+// (nil if the line has none).
+func Logger(line []byte) []byte {
+	const prefix = len("[YYYY-MM-DD HH:MM:SS,mmm] ")
+	if len(line) <= prefix {
+		return nil
+	}
+	head := line[prefix:]
+	i := bytes.Index(head, []byte(": "))
+	if i < 0 {
+		return nil
+	}
+	head = head[:i]
+	return head[bytes.LastIndexByte(head, '/')+1:]
+}
+
+// NameMatcher says whether a line's logger or a sample's name is the
+// request name: the logger fire.NAME (fire's), ANYTHING.NAME or NAME itself.
+type NameMatcher struct{ name, logger, suffix []byte }
+
+// NewNameMatcher matches the request name (empty: no matcher, nil).
+func NewNameMatcher(name string) *NameMatcher {
+	if name == "" {
+		return nil
+	}
+	l := LoggerName(name)
+	return &NameMatcher{name: []byte(name), logger: []byte(l), suffix: []byte("." + l)}
+}
+
+// Logger says whether a Locust line's logger names the request.
+func (m *NameMatcher) Logger(logger []byte) bool {
+	return bytes.Equal(logger, m.name) || bytes.Equal(logger, m.logger) || bytes.HasSuffix(logger, m.suffix)
+}
+
+// Sample says whether a sample record's name is the request.
+func (m *NameMatcher) Sample(name string) bool { return name == string(m.name) }
 
 // AppendResponse appends one Locust log line for a response:
 // "[ts] HOST/INFO/LOGGER: Response time N ms\n". The message carries no

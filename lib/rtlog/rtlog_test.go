@@ -104,12 +104,36 @@ func TestSampleRoundTrip(t *testing.T) {
 	}
 }
 
+func TestLoggerAndNames(t *testing.T) {
+	for line, want := range map[string]string{
+		"[2020-06-30 15:20:02,168] Juris-MBP.fritz.box/INFO/RepeatingHttpClient: Response time 2020 ms": "RepeatingHttpClient",
+		"[2026-01-02 03:04:05,006] vm/INFO/fire.ID__fake_call: Response time 2020 ms":                   "fire.ID__fake_call",
+		"[2026-01-02 03:04:05,006] no logger here":                                                      "",
+		"short": "",
+	} {
+		if got := string(Logger([]byte(line))); got != want {
+			t.Errorf("%q: logger %q, want %q", line, got, want)
+		}
+	}
+	m := NewNameMatcher("a b/c")
+	if LoggerName("a b/c") != "a_b_c" || !m.Logger([]byte("fire.a_b_c")) || !m.Logger([]byte("a b/c")) ||
+		m.Logger([]byte("fire.xa_b_c")) || !m.Sample("a b/c") || m.Sample("a_b_c") {
+		t.Fatal("name matching")
+	}
+	if NewNameMatcher("") != nil {
+		t.Fatal("an empty name must match everything (no matcher)")
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/INFO/x: Response time 2020 ms"))
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/INFO/x: [1] (2) Response time 1 ms"))
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/WARNING/x: Request failed after 3 ms: x"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p Parser
+		if l := Logger(b); len(l) > len(b) {
+			t.Fatalf("logger %q longer than its line", l)
+		}
 		e, err := p.Parse(b)
 		if err == nil && e.Kind != Other {
 			if e.MS < 0 {

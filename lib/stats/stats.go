@@ -31,6 +31,10 @@ type Options struct {
 	// TimeScale divides every latency read from samples, so a run against a
 	// simulator at --time-scale F is reported in the model's time (0: 1).
 	TimeScale float64
+	// Name keeps only the responses of this request (a Locust line's logger
+	// fire.NAME or NAME, a sample's name); statistics records, which carry
+	// no names, are left out (empty: every response).
+	Name string
 }
 
 // Input is one named stream.
@@ -59,6 +63,8 @@ type source struct {
 	ioErr  error
 	ctx    context.Context
 	checks int
+	only   *rtlog.NameMatcher // nil: every request
+	note   func()             // says once that statistics records were left out
 }
 
 // advance reads the next item into s.cur; false at the end.
@@ -96,7 +102,7 @@ func (s *source) advance() bool {
 				s.warn(s.name, s.line, perr)
 				continue
 			}
-			if e.Kind == rtlog.Other {
+			if e.Kind == rtlog.Other || s.only != nil && !s.only.Logger(rtlog.Logger(b)) {
 				continue
 			}
 			s.cur = item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}
@@ -127,8 +133,15 @@ func (s *source) decodeJSON(b []byte) (item, bool) {
 			s.warn(s.name, s.line, fmt.Errorf("expected a sample record with ts and latency_us: %v", err))
 			return item{}, false
 		}
+		if s.only != nil && !s.only.Sample(smp.Name) {
+			return item{}, false
+		}
 		return item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}, true
 	case hist.TypeInterval:
+		if s.only != nil {
+			s.note()
+			return item{}, false
+		}
 		var st hist.Stats
 		if err := json.Unmarshal(b, &st); err != nil || st.Start.IsZero() {
 			s.warn(s.name, s.line, fmt.Errorf("expected an interval record with start: %v", err))
@@ -187,8 +200,16 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 		}
 	}
 	var m merger
+	only := rtlog.NewNameMatcher(opts.Name)
+	noted := false
+	note := func() {
+		if !noted && opts.Warn != nil {
+			fmt.Fprintf(opts.Warn, "histo: statistics records carry no request names: left out with --name\n")
+		}
+		noted = true
+	}
 	for _, in := range inputs {
-		s := &source{name: in.Name, r: bufio.NewReaderSize(in.R, 256*1024), warn: warn, ctx: ctx}
+		s := &source{name: in.Name, r: bufio.NewReaderSize(in.R, 256*1024), warn: warn, ctx: ctx, only: only, note: note}
 		s.p.Loc = opts.Loc
 		if s.advance() {
 			m = append(m, s)

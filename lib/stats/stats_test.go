@@ -159,6 +159,33 @@ func TestSamplesAndFailures(t *testing.T) {
 	}
 }
 
+// --name keeps one request's responses out of a mixed log: fire's lines,
+// Locust lines with the name as logger, samples; statistics records (no
+// names) are left out with one note.
+func TestNameKeepsOneRequest(t *testing.T) {
+	in := `[2020-12-28 10:00:00,000] h/INFO/fire.ID_REQ_KC_STORE7D3BPACKET: Response time 30 ms
+[2020-12-28 10:00:00,100] h/INFO/fire.ID_REQ_OTHER: Response time 5 ms
+[2020-12-28 10:00:00,200] h/INFO/ID_REQ_KC_STORE7D3BPACKET: Response time 40 ms
+[2020-12-28 10:00:00,300] h/WARNING/fire.ID_REQ_KC_STORE7D3BPACKET: Request failed after 60000 ms: status 500
+[2020-12-28 10:00:00,400] h/INFO/fire.XID_REQ_KC_STORE7D3BPACKET: Response time 7 ms
+{"type":"sample","ts":"2020-12-28T10:00:00.5Z","name":"ID_REQ_KC_STORE7D3BPACKET","latency_us":50000,"status":200,"tries":1}
+{"type":"sample","ts":"2020-12-28T10:00:00.6Z","name":"ID_REQ_OTHER","latency_us":1000,"status":200,"tries":1}
+{"type":"interval","start":"2020-12-28T10:00:01Z","end":"2020-12-28T10:00:02Z","count":0,"errors":0}
+`
+	var warn bytes.Buffer
+	_, res := run(t, Options{Name: "ID_REQ_KC_STORE7D3BPACKET", Warn: &warn}, in, in)
+	if s := res.Summary; s.Count != 6 || s.Errors != 2 || s.MinMS != 30 || s.MaxMS != 50 {
+		t.Fatalf("%+v", s)
+	}
+	if n := strings.Count(warn.String(), "statistics records carry no request names"); n != 1 {
+		t.Fatalf("notes: %q", warn.String())
+	}
+	_, all := run(t, Options{}, in)
+	if all.Summary.Count != 6 || all.Summary.Errors != 1 {
+		t.Fatalf("without --name: %+v", all.Summary)
+	}
+}
+
 func FuzzStats(f *testing.F) {
 	log, _, _, _, _ := studyLog()
 	f.Add(log[:2000])

@@ -31,6 +31,7 @@ type flags struct {
 	UTC               bool    `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
 	Quiet             bool    `short:"q" help:"No human-readable summary on stderr."`
 	TimeScale         float64 `default:"1" help:"The run's simulator --time-scale: latencies are divided by it, so statistics and requirements are in model time."`
+	Name              string  `help:"Only the responses of this request: fire's log lines fire.NAME and samples named NAME, Locust lines whose logger is NAME (e.g. the alarms of a production run: ID_REQ_KC_STORE7D3BPACKET)."`
 }
 
 func main() {
@@ -80,7 +81,7 @@ func run(f *flags) error {
 	if f.TimeScale <= 0 {
 		return cli.Usagef("--time-scale must be > 0")
 	}
-	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Warn: os.Stderr, TimeScale: f.TimeScale}
+	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Warn: os.Stderr, TimeScale: f.TimeScale, Name: f.Name}
 	if f.UTC {
 		opts.Loc = time.UTC
 	}
