@@ -459,8 +459,9 @@ func TestProductionWorkload(t *testing.T) {
 		t.Skip("../shared/data is missing: no request names")
 	}
 	port := arssim(t, "--model", "none")
-	out, stderr, code := sh(t, t.TempDir(), "plan production --names "+names+" --users 20 --devices 10 --duration 3s "+
-		"--device-think-min 500ms --device-think-max 1500ms | fire -t :"+port+" --progress 0")
+	dir := t.TempDir()
+	out, stderr, code := sh(t, dir, "plan production --names "+names+" --users 20 --devices 10 --duration 3s "+
+		"--device-think-min 500ms --device-think-max 1500ms | fire -t :"+port+" --progress 0 | tee run.log")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -472,5 +473,10 @@ func TestProductionWorkload(t *testing.T) {
 	}
 	if strings.Count(out, "Request failed") > 0 {
 		t.Fatalf("failures:\n%s", out)
+	}
+	// histo --name judges the alarms alone
+	st, _, code := sh(t, dir, "histo -q --interval 0 --name ID_REQ_KC_STORE7D3BPACKET --require study run.log")
+	if code != 0 || !strings.Contains(st, `"count":`+strconv.Itoa(alarms)+`,`) {
+		t.Fatalf("histo --name: exit %d, want count %d:\n%s", code, alarms, st)
 	}
 }
