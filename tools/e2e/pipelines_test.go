@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,7 +94,11 @@ func TestPipelineProductionTrace(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
-	checkRunDir(t, dir, "plan.jsonl", "locust_log.log", "histo.jsonl", "response-times.png")
+	checkRunDir(t, dir, "plan.jsonl", "locust_log.log", "histo.jsonl", "response-times.png", "alarms.jsonl")
+	// 4 minutes of 2020-12-28 at 3.17 % alarms: a few dozen of some thousand requests
+	if !regexp.MustCompile(`the alarms alone \(ID_REQ_KC_STORE7D3BPACKET\):\n    \d+ responses`).MatchString(out) {
+		t.Fatalf("no alarm statistics:\n%s", out)
+	}
 }
 
 func TestPipelineCtrlCLeavesNoServer(t *testing.T) {
