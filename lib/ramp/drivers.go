@@ -80,9 +80,14 @@ type FireDriver struct {
 	intervals chan hist.Stats
 	errc      chan error
 	stderr    io.Writer
-	scenario  *plan.Record
-	stage     func(users int) (*plan.Record, *plan.Record, error) // scenario (nil: unchanged), stage
-	think     time.Duration
+	load      func(users int) (Load, error)
+	think     map[string]time.Duration // mean think of each group's scenario, for the offered rate
+}
+
+// Load is what fire is sent for a level: scenarios (none: unchanged) and a
+// stage for each group the level sets (one, unless the plan has groups).
+type Load struct {
+	Scenarios, Stages []*plan.Record
 }
 
 // FireConfig says how to start fire.
@@ -91,10 +96,8 @@ type FireConfig struct {
 	Target   string // --target
 	Interval time.Duration
 	Args     []string // more fire flags
-	// Stage returns the scenario and stage for a level (plan-cmd or the default).
-	Stage func(users int) (scenario, stage *plan.Record, err error)
-	// Think is the scenario's think time, for the offered rate.
-	Think  time.Duration
+	// Load returns the scenarios and stages of a level (plan-cmd or the default).
+	Load   func(users int) (Load, error)
 	Stderr io.Writer
 }
 
@@ -118,7 +121,7 @@ func StartFire(cfg FireConfig) (*FireDriver, error) {
 	}
 	pw.Close()
 	d := &FireDriver{cmd: cmd, in: in, enc: plan.NewEncoder(in), intervals: make(chan hist.Stats, 1024),
-		errc: make(chan error, 1), stderr: cfg.Stderr, stage: cfg.Stage, think: cfg.Think}
+		errc: make(chan error, 1), stderr: cfg.Stderr, load: cfg.Load, think: map[string]time.Duration{}}
 	go func() {
 		defer close(d.intervals)
 		sc := bufio.NewScanner(pr)
@@ -150,14 +153,25 @@ func (d *FireDriver) send(recs ...*plan.Record) error {
 // Measure runs one level through fire.
 func (d *FireDriver) Measure(l *Level) Measure {
 	return func(ctx context.Context, users int, quick bool) (Step, error) {
-		sc, stage, err := d.stage(users)
+		load, err := d.load(users)
 		if err != nil {
 			return Step{}, err
 		}
 		label := "users=" + strconv.Itoa(users)
-		stage.AtMS, stage.Label = nil, label
+		target, closed := 0, true // users the level runs; false: an open-model rate
+		for _, sc := range load.Scenarios {
+			d.think[sc.Group] = time.Duration((sc.ThinkMS + max(sc.ThinkMaxMS, sc.ThinkMS)) / 2 * float64(time.Millisecond))
+		}
+		for _, st := range load.Stages {
+			st.AtMS, st.Label = nil, label
+			if st.Users != nil {
+				target += *st.Users
+			} else {
+				closed = false
+			}
+		}
 		start := time.Now()
-		if err := d.send(sc, stage); err != nil {
+		if err := d.send(append(load.Scenarios, load.Stages...)...); err != nil {
 			return Step{}, err
 		}
 		acc := hist.NewAcc()
@@ -167,7 +181,7 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		// this level have finished their last send: their requests, queued
 		// in the server, would otherwise be measured as this level's. The wait
 		// is bounded by one level's duration.
-		settled, first := stage.Users == nil, true
+		settled, first := !closed, true
 		timer := time.NewTimer(2*l.Duration + 5*time.Second)
 		defer timer.Stop()
 		early, passEarly := false, false
@@ -185,9 +199,9 @@ func (d *FireDriver) Measure(l *Level) Measure {
 				if !settled && iv.Stage == label {
 					at := iv.End
 					switch {
-					case iv.Users <= users && first:
+					case iv.Users <= target && first:
 						settled, at = true, start
-					case iv.Users <= users:
+					case iv.Users <= target:
 						settled = true
 					case !iv.End.Before(start.Add(l.Duration)):
 						settled = true
@@ -228,20 +242,26 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		l.toModelTime(&s)
 		st := FromStats(users, &s)
 		st.TimeScale = l.TimeScale
-		if stage.Users != nil && d.think > 0 {
-			st.OfferedRPS = float64(users) / d.think.Seconds()
-		} else if stage.RateRPS != nil {
-			st.OfferedRPS = *stage.RateRPS
+		for _, g := range load.Stages {
+			if g.RateRPS != nil {
+				st.OfferedRPS += *g.RateRPS
+			} else if think := d.think[g.Group]; think > 0 {
+				st.OfferedRPS += float64(*g.Users) / think.Seconds()
+			}
 		}
 		st.Pass = l.Req.Evaluate(&s).Pass && !early
 		st.Headroom = math.Min(l.Req.Headroom(&s), 1e9)
 		st.EarlyStop, st.EarlyPass = early, passEarly
 		if l.Pause > 0 {
-			zero := &plan.Record{Type: plan.TypeStage, Users: plan.Ptr(0), Label: "pause"}
-			if stage.RateRPS != nil {
-				zero = &plan.Record{Type: plan.TypeStage, RateRPS: plan.Ptr(0.0), Label: "pause"}
+			var zero []*plan.Record
+			for _, g := range load.Stages {
+				z := &plan.Record{Type: plan.TypeStage, Group: g.Group, Users: plan.Ptr(0), Label: "pause"}
+				if g.RateRPS != nil {
+					z = &plan.Record{Type: plan.TypeStage, RateRPS: plan.Ptr(0.0), Label: "pause"}
+				}
+				zero = append(zero, z)
 			}
-			if err := d.send(zero); err != nil {
+			if err := d.send(zero...); err != nil {
 				return st, err
 			}
 			select {

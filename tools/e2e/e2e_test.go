@@ -422,6 +422,37 @@ func TestRampctlPlanCmd(t *testing.T) {
 	}
 }
 
+// rampctl steps one group of a plan with groups, the other held: alarm
+// devices beside production users. One FIFO server at 5 ms (200 req/s), 5
+// users thinking 50 ms, devices thinking 200 ms: with every response at the
+// 100 ms limit, the users send 5/0.15 = 33 req/s and the devices may send
+// the other 167 req/s: 167 × 0.3 s = 50 devices.
+func TestRampctlStepsOneGroup(t *testing.T) {
+	t.Parallel()
+	names, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "gs-production-workload", "All_Request_Names.log"))
+	if _, err := os.Stat(names); err != nil {
+		t.Skip("../shared/data is missing: no request names")
+	}
+	port := arssim(t, "--model", "minimal", "--processing", "5ms")
+	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --plan-cmd 'plan production --names "+names+
+		" --users 5 --think 50ms --devices {users} --device-think-min 200ms --device-think-max 200ms' "+
+		"--max-mean 100ms --start 4 --step-duration 1500ms --warmup 500ms --precision 0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no result: %s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 40 || n > 60 {
+		t.Fatalf("saturation %d devices, want ~50\n%s", n, out)
+	}
+	// the offered rate counts both groups: at 4 devices, 5/0.05 + 4/0.2 = 120 req/s
+	if !strings.Contains(out, `"users":4,`) || !regexp.MustCompile(`"users":4,[^\n]*"offered_rps":120,`).MatchString(out) {
+		t.Fatalf("offered rate of the first level:\n%s", out)
+	}
+}
+
 // histo's summary gives the original evaluator's numbers on the same log:
 // its own parsing code (bench/orig_parse.py, as in loadtest_plotter.py) is run beside.
 func TestHistoAgreesWithTheOriginalEvaluator(t *testing.T) {

@@ -80,14 +80,14 @@ func findFire(flag string) (string, error) {
 }
 
 // stageFunc returns the scenario and stage of a level.
-func stageFunc(f *flags) func(int) (*plan.Record, *plan.Record, error) {
+func loadFunc(f *flags) func(int) (ramp.Load, error) {
 	if f.PlanCmd == "" {
 		sc := &plan.Record{Type: plan.TypeScenario, Name: "alarm-device", ThinkMS: float64(f.Think) / 1e6, Steps: []plan.Step{plan.AlarmStep}}
 		sent := false
-		return func(users int) (*plan.Record, *plan.Record, error) {
-			var s *plan.Record
+		return func(users int) (ramp.Load, error) {
+			var l ramp.Load
 			if !sent {
-				s, sent = sc, true
+				l.Scenarios, sent = []*plan.Record{sc}, true
 			}
 			// new devices start spread over one think time, not all in the
 			// same millisecond: real devices are not synchronised, and a
@@ -96,38 +96,50 @@ func stageFunc(f *flags) func(int) (*plan.Record, *plan.Record, error) {
 			if f.Think > 0 {
 				st.SpawnRate = float64(users) / f.Think.Seconds()
 			}
-			return s, st, nil
+			l.Stages = []*plan.Record{st}
+			return l, nil
 		}
 	}
-	return func(users int) (*plan.Record, *plan.Record, error) {
+	return func(users int) (ramp.Load, error) {
 		cmdline := strings.ReplaceAll(f.PlanCmd, "{users}", strconv.Itoa(users))
 		var out, errb bytes.Buffer
 		cmd := exec.Command("sh", "-c", cmdline)
 		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			return nil, nil, fmt.Errorf("--plan-cmd %q: %v: %s", cmdline, err, strings.TrimSpace(errb.String()))
+		if exe, err := os.Executable(); err == nil { // plan beside rampctl comes first, as fire does
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(exe)+string(os.PathListSeparator)+os.Getenv("PATH"))
 		}
+		if err := cmd.Run(); err != nil {
+			return ramp.Load{}, fmt.Errorf("--plan-cmd %q: %v: %s", cmdline, err, strings.TrimSpace(errb.String()))
+		}
+		// every scenario, and the first stage of each group (a plan with
+		// groups, like plan production, sets them all at a level)
 		dec := plan.NewDecoder(&out, "--plan-cmd output")
-		var sc, st *plan.Record
+		var l ramp.Load
+		scenario, staged := map[string]bool{}, map[string]bool{}
 		for {
 			r, err := dec.Next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				return nil, nil, err
+				return ramp.Load{}, err
 			}
 			switch {
 			case r.Type == plan.TypeScenario:
-				sc = r
-			case r.Type == plan.TypeStage && st == nil:
-				st = r
+				l.Scenarios = append(l.Scenarios, r)
+				scenario[r.Group] = true
+			case r.Type == plan.TypeStage && !staged[r.Group]:
+				if !scenario[r.Group] {
+					return ramp.Load{}, fmt.Errorf("--plan-cmd %q: a stage for group %q before its scenario", cmdline, r.Group)
+				}
+				l.Stages = append(l.Stages, r)
+				staged[r.Group] = true
 			}
 		}
-		if sc == nil || st == nil {
-			return nil, nil, fmt.Errorf("--plan-cmd %q: expected a scenario and a stage", cmdline)
+		if len(l.Stages) == 0 {
+			return ramp.Load{}, fmt.Errorf("--plan-cmd %q: expected a scenario and a stage", cmdline)
 		}
-		return sc, st, nil
+		return l, nil
 	}
 }
 
@@ -205,7 +217,7 @@ func run(f *flags) error {
 			return cli.Usage(err)
 		}
 		d, err := ramp.StartFire(ramp.FireConfig{Path: firePath, Target: f.Target, Interval: f.Interval,
-			Stage: stageFunc(f), Think: f.Think, Stderr: os.Stderr, Args: []string{"--stop-timeout", "5s"}})
+			Load: loadFunc(f), Stderr: os.Stderr, Args: []string{"--stop-timeout", "5s"}})
 		if err != nil {
 			return cli.Usage(err)
 		}
