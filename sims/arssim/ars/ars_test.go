@@ -269,6 +269,23 @@ func TestOverloadAnswers503AndStaysUp(t *testing.T) {
 	}
 }
 
+// X-Process-Time carries the model's time in seconds, as the real ARS's did.
+func TestProcessTimeHeader(t *testing.T) {
+	t.Parallel()
+	_, url := start(t, Config{Model: "minimal", Processing: 20 * time.Millisecond})
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url + "/fake_call")
+	req.Header.SetMethod("POST")
+	if err := fasthttp.DoTimeout(req, resp, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(resp.Header.Peek("X-Process-Time")); got != "0.020000" {
+		t.Fatalf("X-Process-Time %q, want 0.020000", got)
+	}
+}
+
 // Bad requests get an error answer or a closed connection, never a crash
 // or a stuck server: garbage, a body over the 64 KiB limit, a client that
 // connects and says nothing, one that stops halfway through its headers.

@@ -227,12 +227,15 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	var buf [24]byte
 	secs := strconv.AppendFloat(buf[:0], d.Seconds(), 'f', 6, 64)
 	if s.log != nil {
-		s.logf(th, "INFO", "Request execution time: %s", secs)
+		s.logf(th, "INFO", "Request execution time: %s", string(secs))
 		s.logf(th, "INFO", "CMD-ENDE: %s", cmd)
 	}
-	ctx.Response.Header.SetBytesV("X-Process-Time", secs)
+	ctx.Response.Header.SetCanonical(processTimeHeader, secs)
 	ctx.SetStatusCode(fasthttp.StatusOK)
 }
+
+// processTimeHeader is already in canonical form: fasthttp need not normalise it.
+var processTimeHeader = []byte("X-Process-Time")
 
 // command is CommandName remembered per path (up to 4,096 paths: clients
 // choose paths, so the memory stays bounded).
