@@ -70,6 +70,22 @@ bench_throughput() {
 	echo "  best: fire $f req/s, bombardier $b, Locust $l; medians: fire $fm, bombardier $bm (ratio $(ratio "$fm" "$bm"))"
 	echo "  RATIO fire/bombardier throughput: $(ratio "$f" "$b") (goal >= 0.9); CPU per request fire/bombardier: $(ratio "$fc" "$bc") (goal <= 1.3)"
 	echo "  RATIO fire/Locust FastHttpUser throughput: $(ratio "$f" "$l") (goal >= 10)"
+	# The same, fire and bombardier alternating in 2 s slices: this machine's
+	# speed drifts between 10 s rounds more than the two tools differ.
+	local slices=$((ROUNDS * 5)) sf=0 sb=0 cf=0 cb=0
+	target 18501
+	plan constant --users 50 --duration 2s >"$OUT/p2.jsonl"
+	for r in $(seq 1 "$slices"); do
+		timed "$OUT/t.fire" taskset -c 1 fire -t :18501 --progress 0 --feedback "$OUT/fb.jsonl" -o /dev/null "$OUT/p2.jsonl" 2>/dev/null
+		n=$(py "import json;print([json.loads(l) for l in open('$OUT/fb.jsonl')][-1]['count'])")
+		sf=$((sf + n)); cf=$(awk -v c="$cf" -v u="$(field "$OUT/t.fire" 2)" -v s="$(field "$OUT/t.fire" 3)" 'BEGIN { print c + u + s }')
+		timed "$OUT/t.bomb" taskset -c 1 bombardier -c 50 -d 2s -o json -p r http://127.0.0.1:18501/ >"$OUT/bomb.json" 2>/dev/null
+		n=$(py "import json;r=json.load(open('$OUT/bomb.json'))['result'];print(r['req2xx'])")
+		sb=$((sb + n)); cb=$(awk -v c="$cb" -v u="$(field "$OUT/t.bomb" 2)" -v s="$(field "$OUT/t.bomb" 3)" 'BEGIN { print c + u + s }')
+	done
+	cleanup
+	echo "  $slices alternating 2 s slices: fire $((sf / slices / 2)) req/s ($(awk -v c="$cf" -v n="$sf" 'BEGIN { printf "%.1f", c / n * 1e6 }') µs CPU/req), bombardier $((sb / slices / 2)) ($(awk -v c="$cb" -v n="$sb" 'BEGIN { printf "%.1f", c / n * 1e6 }'))"
+	echo "  RATIO fire/bombardier over the slices: throughput $(ratio "$sf" "$sb") (goal >= 0.9), CPU per request $(awk -v a="$cf" -v b="$sf" -v c="$cb" -v d="$sb" 'BEGIN { printf "%.2f", (a / b) / (c / d) }') (goal <= 1.3)"
 }
 
 # (2) open model: 20,000 req/s for SECS, achieved rate and send lag; Vegeta beside
