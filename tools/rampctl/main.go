@@ -239,7 +239,8 @@ func run(f *flags) error {
 		word := map[bool]string{true: "pass", false: "FAIL"}[st.Pass]
 		fmt.Fprintf(os.Stderr, "%srampctl: %d users: %s (mean %.0f ms, p99 %.0f ms, max %.0f ms, %.1f req/s%s)%s\n",
 			map[bool]string{true: "\r", false: ""}[tty], st.Users, word, st.MeanMS, st.P99MS, st.MaxMS, st.AchievedRPS,
-			map[bool]string{true: ", ended early", false: ""}[st.EarlyStop || st.EarlyPass],
+			map[bool]string{true: ", ended early: clearly failing", false: ""}[st.EarlyStop]+
+				map[bool]string{true: ", ended early: clearly passing", false: ""}[st.EarlyPass],
 			map[bool]string{true: " [resumed]", false: ""}[st.Resumed])
 		legacy.Step(st)
 		return ramp.Emit(out, st)
