@@ -279,11 +279,7 @@ func TestRampctlFindsKnownCapacity(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no result: %s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
+	n := saturation(t, out)
 	if n < 270 || n > 330 {
 		t.Fatalf("saturation %d users, want 300 ± 10%%", n)
 	}
@@ -324,6 +320,17 @@ type rampStep struct {
 	P99MS     float64 `json:"p99_ms"`
 	Pass      bool    `json:"pass"`
 	EarlyPass bool    `json:"early_pass"`
+}
+
+// saturation reads the result record's saturation_users.
+func saturation(t *testing.T, out string) int {
+	t.Helper()
+	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no result record: %s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 func rampSteps(out string) []rampStep {
@@ -369,11 +376,7 @@ func TestRampctlLevelAfterOvershootIsClean(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	checkAfterOvershoot(t, rampSteps(out))
-	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no result: %s", out)
-	}
-	if n, _ := strconv.Atoi(m[1]); n < 270 || n > 330 {
+	if n := saturation(t, out); n < 270 || n > 330 {
 		t.Fatalf("saturation %d users, want 300 ± 10%%: %s", n, out)
 	}
 }
@@ -415,9 +418,7 @@ func TestRampctlPlanCmd(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	// one server, 5 ms a request, 50 ms think: mean ≤ 100 ms up to (100+50)/5 = 30 users
-	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
-	n, _ := strconv.Atoi(m[1])
-	if n < 24 || n > 34 {
+	if n := saturation(t, out); n < 24 || n > 34 {
 		t.Fatalf("saturation %d users, want ~30\n%s", n, stderr)
 	}
 }
@@ -440,11 +441,7 @@ func TestRampctlStepsOneGroup(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no result: %s", out)
-	}
-	if n, _ := strconv.Atoi(m[1]); n < 40 || n > 60 {
+	if n := saturation(t, out); n < 40 || n > 60 {
 		t.Fatalf("saturation %d devices, want ~50\n%s", n, out)
 	}
 	// the offered rate counts both groups: at 4 devices, 5/0.05 + 4/0.2 = 120 req/s
