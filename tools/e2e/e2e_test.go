@@ -322,6 +322,17 @@ type rampStep struct {
 	EarlyPass bool    `json:"early_pass"`
 }
 
+// rampctl runs a search against port that must find a saturation point,
+// and returns its records and the saturation users.
+func rampctl(t *testing.T, port, args string) (string, int) {
+	t.Helper()
+	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" "+args)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	return out, saturation(t, out)
+}
+
 // saturation reads the result record's saturation_users.
 func saturation(t *testing.T, out string) int {
 	t.Helper()
@@ -370,13 +381,10 @@ func checkAfterOvershoot(t *testing.T, steps []rampStep) {
 func TestRampctlLevelAfterOvershootIsClean(t *testing.T) {
 	t.Parallel()
 	port := arssim(t, "--model", "minimal", "--processing", "1ms")
-	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --max-p99 200ms --think 100ms --search fast "+
+	out, n := rampctl(t, port, "--max-p99 200ms --think 100ms --search fast "+
 		"--start 20 --growth 8 --precision 0.1 --step-duration 1500ms --warmup 600ms")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
 	checkAfterOvershoot(t, rampSteps(out))
-	if n := saturation(t, out); n < 270 || n > 330 {
+	if n < 270 || n > 330 {
 		t.Fatalf("saturation %d users, want 300 ± 10%%: %s", n, out)
 	}
 }
@@ -412,14 +420,11 @@ func TestArssimConfigFileAndFlagsWin(t *testing.T) {
 func TestRampctlPlanCmd(t *testing.T) {
 	t.Parallel()
 	port := arssim(t, "--model", "minimal", "--processing", "5ms")
-	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --plan-cmd 'plan constant --users {users} --duration 1h --think 50ms --method POST --path /x' "+
+	out, n := rampctl(t, port, "--plan-cmd 'plan constant --users {users} --duration 1h --think 50ms --method POST --path /x' "+
 		"--max-mean 100ms --start 4 --step-duration 1s --warmup 300ms --precision 0.1")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
 	// one server, 5 ms a request, 50 ms think: mean ≤ 100 ms up to (100+50)/5 = 30 users
-	if n := saturation(t, out); n < 24 || n > 34 {
-		t.Fatalf("saturation %d users, want ~30\n%s", n, stderr)
+	if n < 24 || n > 34 {
+		t.Fatalf("saturation %d users, want ~30\n%s", n, out)
 	}
 }
 
@@ -435,13 +440,10 @@ func TestRampctlStepsOneGroup(t *testing.T) {
 		t.Skip("../shared/data is missing: no request names")
 	}
 	port := arssim(t, "--model", "minimal", "--processing", "5ms")
-	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --plan-cmd 'plan production --names "+names+
+	out, n := rampctl(t, port, "--plan-cmd 'plan production --names "+names+
 		" --users 5 --think 50ms --devices {users} --device-think-min 200ms --device-think-max 200ms' "+
 		"--max-mean 100ms --start 4 --step-duration 1500ms --warmup 500ms --precision 0.1")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	if n := saturation(t, out); n < 40 || n > 60 {
+	if n < 40 || n > 60 {
 		t.Fatalf("saturation %d devices, want ~50\n%s", n, out)
 	}
 	// the offered rate counts both groups: at 4 devices, 5/0.05 + 4/0.2 = 120 req/s
