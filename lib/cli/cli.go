@@ -1,5 +1,6 @@
-// Package cli holds what every perflab command shares: exit codes, the
-// two-signal stop, and "-" meaning stdin or stdout.
+// Package cli holds what every perflab command shares: the Run signature,
+// exit codes, one-line usage errors, the two-signal stop, and "-" meaning
+// stdin or stdout.
 package cli
 
 import (
@@ -9,18 +10,23 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
-
-	"github.com/alecthomas/kong"
 )
 
 // Exit codes, the same for every tool (README, "Exit codes").
 const (
 	ExitOK          = 0
 	ExitRequirement = 1 // a requirement was violated
-	ExitUsage       = 2 // usage or input error
+	ExitUsage       = 2 // usage, input or other error
 	ExitNoSat       = 3 // rampctl: no saturation point up to --max-users
+	ExitSignal      = 130
 )
+
+// RunFunc is a tool: it reads args and stdin, writes data to stdout and
+// diagnostics to stderr, stops when ctx is cancelled, and returns the exit
+// code. Tests call it in process; main calls it through Main.
+type RunFunc func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 
 // ExitError carries an exit code with an error; kong honours ExitCode().
 type ExitError struct {
@@ -58,22 +64,33 @@ func Code(err error) int {
 	return ExitUsage
 }
 
-// Main prints err as one line "tool: error" on stderr and exits with its code.
-// Call it last in main, after every writer has been flushed.
-func Main(tool string, err error) {
+// Fail prints err as one line "tool: error" on stderr (nothing for nil) and
+// returns its exit code: the last line of every Run.
+func Fail(stderr io.Writer, tool string, err error) int {
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
+		fmt.Fprintf(stderr, "%s: %v\n", tool, err)
 	}
-	os.Exit(Code(err))
+	return Code(err)
 }
 
-// StopContext is cancelled by the first SIGINT or SIGTERM; a second one calls
-// onSecond (which should flush what it can) and exits 130 at once. A broken
-// stdout pipe becomes a write error instead of killing the process.
-func StopContext(parent context.Context, onSecond func()) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(parent)
+// Main runs a tool as a process: the real streams, a context cancelled by
+// the first SIGINT, SIGTERM or SIGHUP (a second one exits 130 at once), and
+// the exit code. Call it as the whole body of main.
+func Main(run RunFunc) {
+	ctx, stop := StopContext(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// StopContext is cancelled by the first SIGINT, SIGTERM or SIGHUP; a second
+// one exits 130 at once. A broken stdout pipe becomes a write error (EPIPE)
+// instead of killing the process, so a tool can stop normally on it.
+func StopContext(parent context.Context) (context.Context, context.CancelFunc) {
+	st := &stopper{}
+	ctx, cancel := context.WithCancel(context.WithValue(parent, stopperKey{}, st))
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	signal.Ignore(syscall.SIGPIPE)
 	go func() {
 		select {
@@ -83,60 +100,42 @@ func StopContext(parent context.Context, onSecond func()) (context.Context, cont
 		}
 		cancel()
 		<-ch
-		if onSecond != nil {
-			onSecond()
-		}
-		os.Exit(130)
+		st.run()
+		os.Exit(ExitSignal)
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
-// OpenIn opens path for reading; "-" or "" is stdin.
-func OpenIn(path string) (io.ReadCloser, error) {
-	if path == "" || path == "-" {
-		return io.NopCloser(os.Stdin), nil
+// OnSecondSignal registers fn to run (say, to flush a log) before a second
+// signal ends the process at once. Outside Main (in tests) it does nothing.
+func OnSecondSignal(ctx context.Context, fn func()) {
+	if st, ok := ctx.Value(stopperKey{}).(*stopper); ok {
+		st.mu.Lock()
+		st.fns = append(st.fns, fn)
+		st.mu.Unlock()
 	}
-	return os.Open(path)
 }
 
-// CreateOut creates path for writing; "-" or "" is stdout.
-func CreateOut(path string) (io.WriteCloser, error) {
-	if path == "" || path == "-" {
-		return nopWriteCloser{os.Stdout}, nil
-	}
-	return os.Create(path)
+type stopperKey struct{}
+
+type stopper struct {
+	mu  sync.Mutex
+	fns []func()
 }
 
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
-
-// DisplayName is how a path appears in messages: "-" is "stdin".
-func DisplayName(path string) string {
-	if path == "" || path == "-" {
-		return "stdin"
+func (s *stopper) run() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fn := range s.fns {
+		fn()
 	}
-	return path
+}
+
+// IsBrokenPipe reports whether err is a write to a closed pipe or socket:
+// the reader went away (histo … | head), a normal way for a stream to end.
+func IsBrokenPipe(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // Version is set at build time (Makefile: git describe).
 var Version = "dev"
-
-// Parse parses the command line into grammar like kong.Parse, but a usage
-// error exits 2 (kong's own default is 80), as every perflab tool documents.
-func Parse(grammar any, options ...kong.Option) *kong.Context {
-	p, err := kong.New(grammar, append([]kong.Option{kong.UsageOnError()}, options...)...)
-	if err != nil {
-		panic(err) // a bad grammar is a programming error
-	}
-	ctx, err := p.Parse(os.Args[1:])
-	if err != nil {
-		var pe *kong.ParseError
-		if errors.As(err, &pe) {
-			pe.Context.PrintUsage(true)
-		}
-		fmt.Fprintf(os.Stderr, "%s: %v\n", p.Model.Name, err)
-		os.Exit(ExitUsage)
-	}
-	return ctx
-}

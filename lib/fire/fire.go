@@ -19,8 +19,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/perflab/perflab/lib/clock"
-	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/plan"
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/rtlog"
 )
 
@@ -45,10 +45,10 @@ type Config struct {
 // Run executes the plan read from planR. Samples go to out, statistics records
 // to fb (may be nil), progress and the final summary to stderr. It returns
 // the summary; a plan error is returned after everything measured was written.
-func Run(ctx context.Context, cfg Config, planR io.Reader, planName string, out, fb, stderr io.Writer) (hist.Stats, error) {
+func Run(ctx context.Context, cfg Config, planR io.Reader, planName string, out, fb, stderr io.Writer) (record.Stats, error) {
 	tgt, err := ParseTarget(cfg.Target)
 	if err != nil {
-		return hist.Stats{}, err
+		return record.Stats{}, err
 	}
 	if cfg.Host == "" {
 		cfg.Host, _ = os.Hostname()
@@ -180,7 +180,7 @@ func (r *runner) stageLabel() string {
 
 // control reads the plan and applies each record at its time.
 func (r *runner) control(ctx context.Context, dec *plan.Decoder) error {
-	recs := make(chan *plan.Record, 64)
+	recs := make(chan *record.Plan, 64)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(recs)
@@ -201,7 +201,7 @@ func (r *runner) control(ctx context.Context, dec *plan.Decoder) error {
 	}()
 	staged := false
 	for {
-		var rec *plan.Record
+		var rec *record.Plan
 		var ok bool
 		select {
 		case <-ctx.Done():
@@ -235,7 +235,7 @@ func (r *runner) control(ctx context.Context, dec *plan.Decoder) error {
 			}
 		}
 		switch rec.Type {
-		case plan.TypeScenario:
+		case record.TypeScenario:
 			sc, err := compile(rec, r.tgt)
 			if err != nil {
 				return err
@@ -244,7 +244,7 @@ func (r *runner) control(ctx context.Context, dec *plan.Decoder) error {
 			if rec.Group == "" {
 				r.sc = sc
 			}
-		case plan.TypeStage:
+		case record.TypeStage:
 			g := r.group(rec.Group)
 			if g.sc == nil {
 				if rec.Group != "" {
@@ -259,7 +259,7 @@ func (r *runner) control(ctx context.Context, dec *plan.Decoder) error {
 			} else {
 				r.setRate(*rec.RateRPS, rec.Poisson)
 			}
-		case plan.TypeEnd:
+		case record.TypeEnd:
 			return nil
 		}
 	}
@@ -293,13 +293,13 @@ func (r *runner) ticker(ctx context.Context, done chan struct{}, stderr io.Write
 }
 
 // Brief is a one-line description of statistics, for progress lines.
-func Brief(s *hist.Stats) string {
+func Brief(s *record.Stats) string {
 	return fmt.Sprintf("n=%d %.1f req/s mean=%.1fms p50=%.1fms p99=%.1fms max=%.1fms errors=%d missed=%d",
 		s.Count, s.RPS, s.MeanMS, s.P50MS, s.P99MS, s.MaxMS, s.Errors, s.Missed)
 }
 
 // PrintSummary writes the run's summary for people, on stderr.
-func PrintSummary(w io.Writer, s *hist.Stats) {
+func PrintSummary(w io.Writer, s *record.Stats) {
 	fmt.Fprintf(w, "fire: summary: %d responses, %d errors, %d missed in %.1fs (%.1f req/s)\n",
 		s.Count, s.Errors, s.Missed, s.End.Sub(s.Start).Seconds(), s.RPS)
 	fmt.Fprintf(w, "fire: latency ms: min %.1f mean %.1f p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f\n",
@@ -500,7 +500,7 @@ func (r *runner) pace() {
 // ---- sending ----
 
 type step struct {
-	plan.Step
+	record.Request
 	tmpl   *fasthttp.Request
 	logger string
 }
@@ -515,7 +515,7 @@ type scenario struct {
 	cum     []float64 // cumulative weights
 }
 
-func compile(rec *plan.Record, tgt Target) (*scenario, error) {
+func compile(rec *record.Plan, tgt Target) (*scenario, error) {
 	sc := &scenario{think: time.Duration(rec.ThinkMS * float64(time.Millisecond)),
 		thinkTo: time.Duration(rec.ThinkMaxMS * float64(time.Millisecond)), random: rec.Order == "random",
 		session: rec.Session, vars: rec.Vars}
@@ -541,7 +541,7 @@ func compile(rec *plan.Record, tgt Target) (*scenario, error) {
 		}
 		total += w
 		sc.cum = append(sc.cum, total)
-		sc.steps = append(sc.steps, &step{Step: s, tmpl: req, logger: "fire." + rtlog.LoggerName(name)})
+		sc.steps = append(sc.steps, &step{Request: s, tmpl: req, logger: "fire." + rtlog.LoggerName(name)})
 	}
 	return sc, nil
 }
@@ -580,7 +580,7 @@ func (r *runner) send(st *step, from time.Time) {
 	if from.IsZero() {
 		from = time.Now()
 	}
-	smp := rtlog.Sample{Name: st.Name, Scheduled: scheduled}
+	smp := record.Sample{Name: st.Name, Scheduled: scheduled}
 	for {
 		smp.Tries++
 		err := r.client.DoTimeout(req, resp, r.cfg.TryTimeout)
@@ -632,7 +632,7 @@ func (r *runner) send(st *step, from time.Time) {
 // error; answers (500) are retried after --retry-delay, 0 by default.
 const transportRetryFloor = 10 * time.Millisecond
 
-func lastReason(s *rtlog.Sample) string {
+func lastReason(s *record.Sample) string {
 	if s.Error != "" {
 		return s.Error
 	}

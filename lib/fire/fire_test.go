@@ -16,11 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perflab/perflab/lib/record"
 	"github.com/valyala/fasthttp"
-
-	"github.com/perflab/perflab/lib/hist"
-	"github.com/perflab/perflab/lib/plan"
-	"github.com/perflab/perflab/lib/rtlog"
 )
 
 // serve starts a fasthttp server on a loopback port and returns its address.
@@ -40,7 +37,7 @@ func ok(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) }
 
 type runOut struct {
 	out, fb, stderr bytes.Buffer
-	sum             hist.Stats
+	sum             record.Stats
 	err             error
 }
 
@@ -54,12 +51,12 @@ func runPlan(t *testing.T, ctx context.Context, cfg Config, planText string) *ru
 	return &r
 }
 
-func samples(t *testing.T, b []byte) []rtlog.Sample {
+func samples(t *testing.T, b []byte) []record.Sample {
 	t.Helper()
-	var out []rtlog.Sample
+	var out []record.Sample
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		var s rtlog.Sample
+		var s record.Sample
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			t.Fatalf("sample line %q: %v", sc.Text(), err)
 		}
@@ -213,7 +210,7 @@ func TestStopFlushesCompleteLinesAndSummary(t *testing.T) {
 	}
 	// feedback ends with the summary carrying the histogram
 	lines := strings.Split(strings.TrimSpace(r.fb.String()), "\n")
-	var last hist.Stats
+	var last record.Stats
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Type != "summary" || last.Count != r.sum.Count || last.Hist == "" {
 		t.Fatalf("last feedback record %q (%v)", lines[len(lines)-1], err)
 	}
@@ -332,7 +329,7 @@ func TestPoissonArrivalsKeepTheMeanRate(t *testing.T) {
 // (plan trace gives the production alarms their share this way).
 func TestRandomOrderFollowsWeights(t *testing.T) {
 	tgt, _ := ParseTarget(":1")
-	sc, err := compile(&plan.Record{Type: plan.TypeScenario, Order: "random", Steps: []plan.Step{
+	sc, err := compile(&record.Plan{Type: record.TypeScenario, Order: "random", Steps: []record.Request{
 		{Name: "a", Method: "POST", Path: "/a", Weight: 0.6},
 		{Name: "b", Method: "POST", Path: "/b", Weight: 0.368},
 		{Name: "alarm", Method: "POST", Path: "/alarm", Weight: 0.032},

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perflab/perflab/lib/record"
 	"github.com/valyala/fasthttp"
-
-	"github.com/perflab/perflab/lib/rtlog"
 )
 
 // maxRedirects a browser would follow.
@@ -124,7 +123,7 @@ func (r *runner) browse(st *step, b *browser) {
 		}
 		t0 := time.Now()
 		err := r.client.DoTimeout(req, resp, r.cfg.TryTimeout)
-		smp := rtlog.Sample{Name: pageName(path), Tries: 1, Status: resp.StatusCode()}
+		smp := record.Sample{Name: pageName(path), Tries: 1, Status: resp.StatusCode()}
 		smp.TS = time.Now()
 		smp.LatencyUS = smp.TS.Sub(t0).Microseconds()
 		smp.Users = int(r.users.Load())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/rtlog"
 )
 
@@ -36,7 +37,7 @@ func newSink(out io.Writer, jsonl bool, host string, onError func(error)) *sink 
 	}
 }
 
-func (s *sink) emit(smp *rtlog.Sample, logger string) {
+func (s *sink) emit(smp *record.Sample, logger string) {
 	failed := smp.Failed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,16 +105,16 @@ func (s *sink) addMissed() {
 
 // tick closes the current interval: it flushes the log and returns the
 // interval's statistics (with its histogram), spanning [from, to).
-func (s *sink) tick(from, to time.Time, progress bool) (iv hist.Stats, pr *hist.Stats) {
+func (s *sink) tick(from, to time.Time, progress bool) (iv record.Stats, pr *record.Stats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flushLocked()
 	s.interval.Start, s.interval.End = from, to
-	iv = s.interval.Stats(hist.TypeInterval, true)
+	iv = s.interval.Stats(record.TypeInterval, true)
 	s.progress.Merge(s.interval) // progress spans several intervals: merged once a tick, not per sample
 	s.interval.Reset()
 	if progress {
-		p := s.progress.Stats(hist.TypeInterval, false)
+		p := s.progress.Stats(record.TypeInterval, false)
 		pr = &p
 		s.progress.Reset()
 		s.progress.Start = to
@@ -122,13 +123,13 @@ func (s *sink) tick(from, to time.Time, progress bool) (iv hist.Stats, pr *hist.
 }
 
 // close flushes and refuses further samples; it returns the run's summary.
-func (s *sink) close(from, to time.Time) (hist.Stats, error) {
+func (s *sink) close(from, to time.Time) (record.Stats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flushLocked()
 	s.closed = true
 	s.total.Start, s.total.End = from, to
-	sum := s.total.Stats(hist.TypeSummary, true)
+	sum := s.total.Stats(record.TypeSummary, true)
 	if s.lag.Count() > 0 {
 		sum.SendLagP99MS = float64(s.lag.Quantile(0.99)) / 1000
 		sum.SendLagMaxMS = float64(s.lag.MaxUS()) / 1000
@@ -141,7 +142,7 @@ type feedback struct {
 	w *bufio.Writer
 }
 
-func (f *feedback) write(st *hist.Stats) {
+func (f *feedback) write(st *record.Stats) {
 	if f == nil {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 // exact percentile of sorted µs values, nearest rank as HdrHistogram defines it
@@ -47,14 +49,14 @@ func TestAccExactAndMergeOfHalvesEqualsWhole(t *testing.T) {
 	}
 	whole.Add(t0, 0, true)
 	b.Add(t0, 0, true)
-	sa, sb := a.Stats(TypeInterval, true), b.Stats(TypeInterval, true)
+	sa, sb := a.Stats(record.TypeInterval, true), b.Stats(record.TypeInterval, true)
 	m := NewAcc(th...)
-	for _, s := range []*Stats{&sa, &sb} {
+	for _, s := range []*record.Stats{&sa, &sb} {
 		if err := m.AddStats(s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, want := m.Stats(TypeSummary, true), whole.Stats(TypeSummary, true)
+	got, want := m.Stats(record.TypeSummary, true), whole.Stats(record.TypeSummary, true)
 	if got.Count != 9 || got.Errors != 1 || got.MinMS != 2001 || got.MaxMS != 35500 {
 		t.Fatalf("merged: count %d errors %d min %v max %v", got.Count, got.Errors, got.MinMS, got.MaxMS)
 	}
@@ -135,7 +137,7 @@ func TestSparseEncodingMatchesLibrary(t *testing.T) {
 			sparse.record(v)
 			lib.RecordUS(v)
 		}
-		st := sparse.Stats(TypeInterval, true)
+		st := sparse.Stats(record.TypeInterval, true)
 		dec, err := Decode(st.Hist)
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +160,7 @@ func BenchmarkIntervalStats(b *testing.B) {
 		for j := 0; j < 100; j++ {
 			a.record(int64(2_000_000 + j*5000))
 		}
-		a.Stats(TypeInterval, true)
+		a.Stats(record.TypeInterval, true)
 	}
 }
 
@@ -176,7 +178,7 @@ func TestAccMergeEqualsOneAcc(t *testing.T) {
 		}
 	}
 	a.Merge(b)
-	got, want := a.Stats(TypeSummary, false), whole.Stats(TypeSummary, false)
+	got, want := a.Stats(record.TypeSummary, false), whole.Stats(record.TypeSummary, false)
 	if got.Count != want.Count || got.Errors != want.Errors || got.MinMS != want.MinMS || got.MaxMS != want.MaxMS ||
 		got.MeanMS != want.MeanMS || got.P99MS != want.P99MS || got.Exceed["1s"] != want.Exceed["1s"] {
 		t.Fatalf("merged %+v\nwhole  %+v", got, want)

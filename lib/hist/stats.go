@@ -2,45 +2,19 @@ package hist
 
 import (
 	"time"
-)
 
-// Record types of the statistics stream (docs/formats.md).
-const (
-	TypeInterval = "interval"
-	TypeSummary  = "summary"
+	"github.com/perflab/perflab/lib/record"
 )
-
-// Stats is the statistics record shared by fire's feedback, histo's output and
-// rampctl's steps: one format for one thing. Latencies are in milliseconds,
-// the histogram holds successful responses in microseconds.
-type Stats struct {
-	Type      string           `json:"type"`
-	Start     time.Time        `json:"start"`
-	End       time.Time        `json:"end"`
-	Stage     string           `json:"stage,omitempty"`
-	Users     int              `json:"users,omitempty"`
-	Count     int64            `json:"count"`
-	Errors    int64            `json:"errors"`
-	RPS       float64          `json:"rps"`
-	MinMS     float64          `json:"min_ms"`
-	MeanMS    float64          `json:"mean_ms"`
-	P50MS     float64          `json:"p50_ms"`
-	P90MS     float64          `json:"p90_ms"`
-	P99MS     float64          `json:"p99_ms"`
-	P999MS    float64          `json:"p999_ms"`
-	MaxMS     float64          `json:"max_ms"`
-	Exceed    map[string]int64 `json:"exceed,omitempty"`
-	Malformed int64            `json:"malformed,omitempty"`
-	Missed    int64            `json:"missed,omitempty"`
-	// SendLag*: how late the open model's sends left against their schedule.
-	SendLagP99MS float64 `json:"send_lag_p99_ms,omitempty"`
-	SendLagMaxMS float64 `json:"send_lag_max_ms,omitempty"`
-	Hist         string  `json:"hist,omitempty"`
-}
 
 // Acc accumulates samples or Stats records into one Stats.
 // Count, minimum, maximum, mean and the exceed counts are kept exactly, beside
 // the histogram, so they match a plain count over the samples to the µs.
+//
+// Model time is one concept here: inside an Acc every latency is real time
+// (samples as measured, records converted back by their time_scale as they
+// enter), and Stats reports model time, real ÷ Scale. The histogram is
+// always real microseconds, so statistics from a log and from that log's own
+// records agree exactly at any scale.
 type Acc struct {
 	Errors     int64
 	Malformed  int64
@@ -56,6 +30,8 @@ type Acc struct {
 	exceed       []int64
 	minUS, maxUS int64
 	sumUS        float64
+	scale        float64 // model time = real ÷ scale (1: real time)
+	realUS       []int64 // each threshold in real µs: its model value × scale
 }
 
 // sparseMax is how many raw values an accumulator keeps before it switches to
@@ -64,8 +40,28 @@ const sparseMax = 1 << 16
 
 // NewAcc returns an empty accumulator that counts samples above each threshold.
 func NewAcc(thresholds ...Threshold) *Acc {
-	return &Acc{thresholds: thresholds, exceed: make([]int64, len(thresholds)), minUS: -1}
+	a := &Acc{thresholds: thresholds, exceed: make([]int64, len(thresholds)), minUS: -1}
+	a.SetScale(1)
+	return a
 }
+
+// SetScale makes Stats report model time for a simulator run at
+// --time-scale f (every model duration took f times as long): latencies
+// are divided by f, and the exceed thresholds are model time. f must be
+// positive and finite; 0 means 1. Set it before adding anything.
+func (a *Acc) SetScale(f float64) {
+	if f == 0 {
+		f = 1
+	}
+	a.scale = f
+	a.realUS = make([]int64, len(a.thresholds))
+	for i, t := range a.thresholds {
+		a.realUS[i] = int64(float64(t.D.Microseconds())*f + 0.5)
+	}
+}
+
+// Scale is the accumulator's time scale (1: real time).
+func (a *Acc) Scale() float64 { return a.scale }
 
 // Hist returns the accumulator's histogram (switching it to dense mode).
 func (a *Acc) Hist() *H {
@@ -112,8 +108,8 @@ func (a *Acc) Add(t time.Time, us int64, failed bool) {
 	}
 	a.record(us)
 	a.addUS(us, 1)
-	for i, t := range a.thresholds {
-		if us > t.D.Microseconds() {
+	for i, lim := range a.realUS {
+		if us > lim {
 			a.exceed[i]++
 		}
 	}
@@ -133,7 +129,10 @@ func (a *Acc) Span(t time.Time) {
 }
 
 // AddStats merges a decoded Stats record (its histogram must be present).
-func (a *Acc) AddStats(s *Stats) error {
+// A record in model time (time_scale set) is converted back to real time as
+// it enters; its exceed counts are taken as they are only when it was
+// written at this accumulator's scale, else counted again from its histogram.
+func (a *Acc) AddStats(s *record.Stats) error {
 	var h *H
 	if s.Hist != "" {
 		var err error
@@ -142,16 +141,20 @@ func (a *Acc) AddStats(s *Stats) error {
 		}
 		a.Hist().Merge(h)
 	}
+	f := s.TimeScale
+	if f == 0 {
+		f = 1
+	}
 	if s.Count > 0 {
-		a.addUS(int64(s.MinMS*1000+0.5), 0)
-		a.addUS(int64(s.MaxMS*1000+0.5), 0)
-		a.sumUS += s.MeanMS * 1000 * float64(s.Count)
+		a.addUS(int64(s.MinMS*f*1000+0.5), 0)
+		a.addUS(int64(s.MaxMS*f*1000+0.5), 0)
+		a.sumUS += s.MeanMS * f * 1000 * float64(s.Count)
 	}
 	for i, t := range a.thresholds {
-		if n, ok := s.Exceed[t.Label]; ok {
+		if n, ok := s.Exceed[t.Label]; ok && f == a.scale {
 			a.exceed[i] += n
 		} else if h != nil {
-			a.exceed[i] += h.CountAbove(t.D.Microseconds())
+			a.exceed[i] += h.CountAbove(a.realUS[i])
 		}
 	}
 	a.Errors += s.Errors
@@ -184,20 +187,24 @@ func (a *Acc) Count() int64 {
 	return int64(len(a.vals))
 }
 
-// Stats summarises the accumulator as a record of type typ. Percentiles come
-// from the histogram (3 significant digits); the rest is exact.
-func (a *Acc) Stats(typ string, withHist bool) Stats {
-	s := Stats{Type: typ, Start: a.Start, End: a.End, Count: a.Count(),
+// Stats summarises the accumulator as a record of type typ, in model time
+// (see SetScale). Percentiles come from the histogram (3 significant
+// digits); the rest is exact.
+func (a *Acc) Stats(typ string, withHist bool) record.Stats {
+	s := record.Stats{Type: typ, Start: a.Start, End: a.End, Count: a.Count(),
 		Errors: a.Errors, Malformed: a.Malformed, Missed: a.Missed}
-	q := func(f float64) float64 { return ms(a.h.Quantile(f)) }
+	if a.scale != 1 {
+		s.TimeScale = a.scale
+	}
+	q := func(f float64) float64 { return a.ms(a.h.Quantile(f)) }
 	if !a.dense {
 		sortValues(a.vals)
-		q = func(f float64) float64 { return ms(quantileSorted(a.vals, f)) }
+		q = func(f float64) float64 { return a.ms(quantileSorted(a.vals, f)) }
 	}
 	s.P50MS, s.P90MS, s.P99MS, s.P999MS = q(0.5), q(0.9), q(0.99), q(0.999)
 	if s.Count > 0 {
-		s.MinMS, s.MaxMS = ms(a.minUS), ms(a.maxUS)
-		s.MeanMS = round3(a.sumUS / float64(s.Count) / 1000)
+		s.MinMS, s.MaxMS = a.ms(a.minUS), a.ms(a.maxUS)
+		s.MeanMS = round3(a.sumUS / float64(s.Count) / 1000 / a.scale)
 		// Percentiles never exceed the exact extremes.
 		for _, p := range []*float64{&s.P50MS, &s.P90MS, &s.P99MS, &s.P999MS} {
 			*p = min(max(*p, s.MinMS), s.MaxMS)
@@ -220,6 +227,14 @@ func (a *Acc) Stats(typ string, withHist bool) Stats {
 		}
 	}
 	return s
+}
+
+// ms converts real µs to model milliseconds.
+func (a *Acc) ms(us int64) float64 {
+	if a.scale == 1 {
+		return ms(us)
+	}
+	return round3(float64(us) / a.scale / 1000)
 }
 
 // Threshold is a labelled latency limit, e.g. "10s".

@@ -10,16 +10,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 // The study's alarm-device requests (domain.md §3).
 var (
-	AlarmStep = Step{
+	AlarmStep = record.Request{
 		Name: "fake_call", Method: "POST", Path: "/fake_call",
 		Body:    `{"id":"070010","body":"alarm"}`,
 		Headers: map[string]string{"Content-Type": "application/json"}, Repeat: true,
 	}
-	StatusStep = Step{
+	StatusStep = record.Request{
 		Name: "get_status", Method: "POST", Path: "/get_status",
 		Body:    `{"id":"070010"}`,
 		Headers: map[string]string{"Content-Type": "application/json"}, Repeat: true,
@@ -27,38 +29,38 @@ var (
 )
 
 // Header returns the first record of a plan.
-func Header(generator string, seed int64) *Record {
-	return &Record{Type: TypeHeader, Version: Version, Generator: generator, Seed: seed}
+func Header(generator string, seed int64) *record.Plan {
+	return &record.Plan{Type: record.TypePlan, Version: record.Version, Generator: generator, Seed: seed}
 }
 
 func ms(d time.Duration) *float64 { return Ptr(float64(d) / float64(time.Millisecond)) }
 
 // Closed writes a closed-model plan: users running scenario from the start,
 // ending after duration (0: no end, run until stopped).
-func Closed(e *Encoder, gen string, seed int64, sc *Record, users int, spawnRate float64, duration time.Duration) error {
+func Closed(e *Encoder, gen string, seed int64, sc *record.Plan, users int, spawnRate float64, duration time.Duration) error {
 	e.Encode(Header(gen, seed))
 	e.Encode(sc)
-	e.Encode(&Record{Type: TypeStage, AtMS: ms(0), Users: Ptr(users), SpawnRate: spawnRate})
+	e.Encode(&record.Plan{Type: record.TypeStage, AtMS: ms(0), Users: Ptr(users), SpawnRate: spawnRate})
 	if duration > 0 {
-		e.Encode(&Record{Type: TypeEnd, AtMS: ms(duration)})
+		e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: ms(duration)})
 	}
 	return e.Flush()
 }
 
 // Open writes an open-model plan: rate arrivals per second for duration.
-func Open(e *Encoder, gen string, seed int64, sc *Record, rate float64, poisson bool, duration time.Duration) error {
+func Open(e *Encoder, gen string, seed int64, sc *record.Plan, rate float64, poisson bool, duration time.Duration) error {
 	e.Encode(Header(gen, seed))
 	e.Encode(sc)
-	e.Encode(&Record{Type: TypeStage, AtMS: ms(0), RateRPS: Ptr(rate), Poisson: poisson})
+	e.Encode(&record.Plan{Type: record.TypeStage, AtMS: ms(0), RateRPS: Ptr(rate), Poisson: poisson})
 	if duration > 0 {
-		e.Encode(&Record{Type: TypeEnd, AtMS: ms(duration)})
+		e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: ms(duration)})
 	}
 	return e.Flush()
 }
 
 // Steps writes a linear step plan: from users, plus step every period, up to
 // until users (0: no limit, run until stopped).
-func Steps(e *Encoder, seed int64, sc *Record, from, step int, every time.Duration, until int) error {
+func Steps(e *Encoder, seed int64, sc *record.Plan, from, step int, every time.Duration, until int) error {
 	if step <= 0 && until > from {
 		return fmt.Errorf("--step must be > 0")
 	}
@@ -66,13 +68,13 @@ func Steps(e *Encoder, seed int64, sc *Record, from, step int, every time.Durati
 	e.Encode(sc)
 	at := time.Duration(0)
 	for u := from; until == 0 || u <= until; u += step {
-		e.Encode(&Record{Type: TypeStage, AtMS: ms(at), Users: Ptr(u), Label: fmt.Sprintf("users=%d", u)})
+		e.Encode(&record.Plan{Type: record.TypeStage, AtMS: ms(at), Users: Ptr(u), Label: fmt.Sprintf("users=%d", u)})
 		at += every
 		if e.err != nil || step <= 0 {
 			break
 		}
 	}
-	e.Encode(&Record{Type: TypeEnd, AtMS: ms(at)})
+	e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: ms(at)})
 	return e.Flush()
 }
 
@@ -81,7 +83,7 @@ func Steps(e *Encoder, seed int64, sc *Record, from, step int, every time.Durati
 // faster. Seconds missing from the file have no requests. from and to limit
 // the replay to a time of day ("HH:MM:SS", empty for no limit). It streams:
 // the file is never held in memory.
-func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup float64, from, to string) error {
+func Trace(e *Encoder, seed int64, sc *record.Plan, r io.Reader, name string, speedup float64, from, to string) error {
 	if speedup <= 0 {
 		return fmt.Errorf("--speedup must be > 0")
 	}
@@ -128,9 +130,9 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 		}
 		if !prev.IsZero() && t.Unix()-prev.Unix() > 1 {
 			// a gap in the file: no requests until t
-			e.Encode(&Record{Type: TypeStage, AtMS: at(prev, 1), RateRPS: Ptr(0.0)})
+			e.Encode(&record.Plan{Type: record.TypeStage, AtMS: at(prev, 1), RateRPS: Ptr(0.0)})
 		}
-		e.Encode(&Record{Type: TypeStage, AtMS: at(t, 0), RateRPS: Ptr(n * speedup), Label: tod})
+		e.Encode(&record.Plan{Type: record.TypeStage, AtMS: at(t, 0), RateRPS: Ptr(n * speedup), Label: tod})
 		prev = t
 		if e.err != nil {
 			return e.err
@@ -142,7 +144,7 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 	if prev.IsZero() {
 		return fmt.Errorf("%s: no \"RPS:\" lines in the selected time range", name)
 	}
-	e.Encode(&Record{Type: TypeEnd, AtMS: at(prev, 1)})
+	e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: at(prev, 1)})
 	return e.Flush()
 }
 
@@ -150,7 +152,7 @@ func Trace(e *Encoder, seed int64, sc *Record, r io.Reader, name string, speedup
 // line is allowed. Each row's rate holds until the next row; the last row
 // holds for as long as the interval before it. With asUsers each row sets
 // that many closed-model users instead, as the study's Locust load shape did.
-func Profile(e *Encoder, seed int64, sc *Record, r io.Reader, name string, asUsers bool) error {
+func Profile(e *Encoder, seed int64, sc *record.Plan, r io.Reader, name string, asUsers bool) error {
 	e.Encode(Header("profile", seed))
 	e.Encode(sc)
 	s := bufio.NewScanner(r)
@@ -183,7 +185,7 @@ func Profile(e *Encoder, seed int64, sc *Record, r io.Reader, name string, asUse
 		if rows == 0 {
 			at = 0 // the first row's rate holds from the start
 		}
-		st := &Record{Type: TypeStage, AtMS: Ptr(at * 1000), RateRPS: Ptr(rps)}
+		st := &record.Plan{Type: record.TypeStage, AtMS: Ptr(at * 1000), RateRPS: Ptr(rps)}
 		if asUsers { // the study's Locust shape: as many users as req/s, each thinking 1 s
 			st.RateRPS, st.Users, st.SpawnRate = nil, Ptr(max(int(rps+0.5), 1)), 100
 		}
@@ -197,18 +199,18 @@ func Profile(e *Encoder, seed int64, sc *Record, r io.Reader, name string, asUse
 	if rows == 0 {
 		return fmt.Errorf("%s: expected at least one \"time_s,rps\" row", name)
 	}
-	e.Encode(&Record{Type: TypeEnd, AtMS: Ptr((prevT + width) * 1000)})
+	e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: Ptr((prevT + width) * 1000)})
 	return e.Flush()
 }
 
 // RequestNames reads a request-name list (All_Request_Names.log: one name a
 // line) into POST steps, leaving out the names in skip.
-func RequestNames(path string, skip ...string) ([]Step, error) {
+func RequestNames(path string, skip ...string) ([]record.Request, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var steps []Step
+	var steps []record.Request
 outer:
 	for _, n := range strings.Fields(string(b)) {
 		for _, s := range skip {
@@ -216,7 +218,7 @@ outer:
 				continue outer
 			}
 		}
-		steps = append(steps, Step{Name: n, Method: "POST", Path: "/" + n, Body: `{"id":"070010"}`,
+		steps = append(steps, record.Request{Name: n, Method: "POST", Path: "/" + n, Body: `{"id":"070010"}`,
 			Headers: map[string]string{"Content-Type": "application/json"}})
 	}
 	if len(steps) == 0 {
@@ -238,10 +240,12 @@ func NamesBeside(trace string) string {
 // project's own load test): home, login, 1–3 × category/product/add to cart,
 // a purchase with chance buy, profile, logout. User, category, page and
 // product are drawn per session by fire, from the plan's seed.
-func TeaStore(think time.Duration, buy float64) *Record {
+func TeaStore(think time.Duration, buy float64) *record.Plan {
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-	get := func(path string) Step { return Step{Method: "GET", Path: path} }
-	post := func(path, body string) Step { return Step{Method: "POST", Path: path, Body: body, Headers: form} }
+	get := func(path string) record.Request { return record.Request{Method: "GET", Path: path} }
+	post := func(path, body string) record.Request {
+		return record.Request{Method: "POST", Path: path, Body: body, Headers: form}
+	}
 	browse := get("/category?category={category}&page={page}")
 	browse.Times, browse.Span = []int{1, 3}, 3
 	checkout := post("/cartAction", "proceedtoCheckout=")
@@ -250,9 +254,9 @@ func TeaStore(think time.Duration, buy float64) *Record {
 		checkout.Chance = 0
 		checkout.Times = []int{0, 0}
 	}
-	return &Record{Type: TypeScenario, Name: "teastore-browse", Session: true, ThinkMS: float64(think) / float64(time.Millisecond),
+	return &record.Plan{Type: record.TypeScenario, Name: "teastore-browse", Session: true, ThinkMS: float64(think) / float64(time.Millisecond),
 		Vars: map[string][2]int{"uid": {0, 99}, "category": {2, 6}, "page": {1, 5}, "product": {7, 506}},
-		Steps: []Step{
+		Steps: []record.Request{
 			get("/"), get("/login"), post("/loginAction", "username=user{uid}&password=password"),
 			browse, get("/product?id={product}"), post("/cartAction", "addToCart=&productid={product}"),
 			checkout, post("/cartAction", "firstname=User&lastname=User&address1=Road&address2=City&cardtype=volvo&cardnumber=314159265359&expirydate=12%2F2050&confirm=Confirm"),

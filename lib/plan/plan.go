@@ -9,75 +9,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/perflab/perflab/lib/record"
 )
-
-// Version is the plan format's version, written in the header record.
-const Version = 1
-
-// Record types of a plan stream.
-const (
-	TypeHeader   = "plan"
-	TypeScenario = "scenario"
-	TypeStage    = "stage"
-	TypeEnd      = "end"
-)
-
-// Step is one request of a scenario.
-type Step struct {
-	Name    string            `json:"name"`
-	Method  string            `json:"method"`
-	Path    string            `json:"path"`
-	Body    string            `json:"body,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
-	// Repeat resends until a 2xx answer arrives (the study's repeating client).
-	Repeat bool `json:"repeat,omitempty"`
-	// Weight is the relative chance of this step when the scenario's order is random.
-	Weight float64 `json:"weight,omitempty"`
-	// Session scenarios: Times [min, max] repeats this step and the Span-1
-	// steps after it a drawn number of times (variables drawn anew each
-	// time); Chance runs them only with this probability.
-	Times  []int   `json:"times,omitempty"`
-	Span   int     `json:"span,omitempty"`
-	Chance float64 `json:"chance,omitempty"`
-}
-
-// Record is one line of a plan. Which fields are set depends on Type.
-type Record struct {
-	Type string `json:"type"`
-
-	// header ("plan")
-	Version   int    `json:"version,omitempty"`
-	Generator string `json:"generator,omitempty"`
-	Seed      int64  `json:"seed,omitempty"`
-
-	// scenario: what a virtual user (closed model) or an arrival (open model) does
-	Name    string  `json:"name,omitempty"`
-	Steps   []Step  `json:"steps,omitempty"`
-	ThinkMS float64 `json:"think_ms,omitempty"`
-	Order   string  `json:"order,omitempty"` // "sequence" (default) or "random"
-	// Session: a user's iteration is a browser session: all steps in order,
-	// a cookie jar, redirects followed, each request named after its page.
-	// Vars are integers drawn per session, used as {name} in paths and bodies
-	// ({user} is the user's number).
-	Session bool              `json:"session,omitempty"`
-	Vars    map[string][2]int `json:"vars,omitempty"`
-	// ThinkMaxMS: think drawn uniformly from [ThinkMS, ThinkMaxMS] after each send.
-	ThinkMaxMS float64 `json:"think_max_ms,omitempty"`
-
-	// Group (scenario and users stage): closed-model users of a named group
-	// run that group's scenario, beside the users of other groups.
-	Group string `json:"group,omitempty"`
-
-	// stage and end: AtMS is the offset from the run's start; a stage without
-	// it applies as soon as it is read (rampctl streams stages this way).
-	AtMS *float64 `json:"at_ms,omitempty"`
-	// Users sets the closed model's user count; RateRPS the open model's arrival rate.
-	Users     *int     `json:"users,omitempty"`
-	RateRPS   *float64 `json:"rate_rps,omitempty"`
-	SpawnRate float64  `json:"spawn_rate,omitempty"` // users started per second; 0 = at once
-	Poisson   bool     `json:"poisson,omitempty"`
-	Label     string   `json:"label,omitempty"` // names the stage in fire's feedback
-}
 
 // Encoder writes plan records as JSON lines.
 type Encoder struct {
@@ -89,7 +23,7 @@ type Encoder struct {
 func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: bufio.NewWriter(w)} }
 
 // Encode writes one record.
-func (e *Encoder) Encode(r *Record) error {
+func (e *Encoder) Encode(r *record.Plan) error {
 	if e.err != nil {
 		return e.err
 	}
@@ -128,14 +62,14 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 
 // Next returns the next record, or io.EOF at the end of the stream. Errors
 // name the line and what was expected.
-func (d *Decoder) Next() (*Record, error) {
+func (d *Decoder) Next() (*record.Plan, error) {
 	for d.s.Scan() {
 		d.line++
 		b := bytes.TrimSpace(d.s.Bytes())
 		if len(b) == 0 {
 			continue
 		}
-		var r Record
+		var r record.Plan
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&r); err != nil {
@@ -156,13 +90,13 @@ func (d *Decoder) errorf(format string, a ...any) error {
 	return fmt.Errorf("%s line %d: %s", d.name, d.line, fmt.Sprintf(format, a...))
 }
 
-func (d *Decoder) validate(r *Record) error {
+func (d *Decoder) validate(r *record.Plan) error {
 	switch r.Type {
-	case TypeHeader:
-		if r.Version != Version {
-			return fmt.Errorf("expected plan format version %d, got %d", Version, r.Version)
+	case record.TypePlan:
+		if r.Version != record.Version {
+			return fmt.Errorf("expected plan format version %d, got %d", record.Version, r.Version)
 		}
-	case TypeScenario:
+	case record.TypeScenario:
 		if len(r.Steps) == 0 {
 			return fmt.Errorf("expected a scenario with at least one step")
 		}
@@ -194,7 +128,7 @@ func (d *Decoder) validate(r *Record) error {
 				return fmt.Errorf("var %q: expected [min, max] with min <= max", k)
 			}
 		}
-	case TypeStage:
+	case record.TypeStage:
 		if (r.Users == nil) == (r.RateRPS == nil) {
 			return fmt.Errorf("expected a stage with exactly one of users or rate_rps")
 		}
@@ -207,7 +141,7 @@ func (d *Decoder) validate(r *Record) error {
 		if err := d.checkAt(r.AtMS); err != nil {
 			return err
 		}
-	case TypeEnd:
+	case record.TypeEnd:
 		if err := d.checkAt(r.AtMS); err != nil {
 			return err
 		}
@@ -230,5 +164,5 @@ func (d *Decoder) checkAt(at *float64) error {
 	return nil
 }
 
-// Ptr returns a pointer to v, for the optional fields of a Record.
+// Ptr returns a pointer to v, for the optional fields of a record.Plan.
 func Ptr[T any](v T) *T { return &v }

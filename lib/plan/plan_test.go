@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
-func decodeAll(t *testing.T, s string) ([]*Record, error) {
+func decodeAll(t *testing.T, s string) ([]*record.Plan, error) {
 	t.Helper()
 	d := NewDecoder(strings.NewReader(s), "plan")
-	var out []*Record
+	var out []*record.Plan
 	for {
 		r, err := d.Next()
 		if err == io.EOF {
@@ -50,7 +52,7 @@ func TestDecoderErrorsNameLineAndExpectation(t *testing.T) {
 	}
 }
 
-func gen(t *testing.T, f func(e *Encoder) error) []*Record {
+func gen(t *testing.T, f func(e *Encoder) error) []*record.Plan {
 	t.Helper()
 	var b bytes.Buffer
 	if err := f(NewEncoder(&b)); err != nil {
@@ -64,12 +66,12 @@ func gen(t *testing.T, f func(e *Encoder) error) []*Record {
 }
 
 func TestStepsPlan(t *testing.T) {
-	sc := &Record{Type: TypeScenario, Steps: []Step{AlarmStep}, ThinkMS: 1000}
+	sc := &record.Plan{Type: record.TypeScenario, Steps: []record.Request{AlarmStep}, ThinkMS: 1000}
 	recs := gen(t, func(e *Encoder) error { return Steps(e, 42, sc, 1, 10, 2*time.Minute, 31) })
 	var users []int
 	var ats []float64
 	for _, r := range recs {
-		if r.Type == TypeStage {
+		if r.Type == record.TypeStage {
 			users = append(users, *r.Users)
 			ats = append(ats, *r.AtMS)
 		}
@@ -77,7 +79,7 @@ func TestStepsPlan(t *testing.T) {
 	if want := []int{1, 11, 21, 31}; !equal(users, want) {
 		t.Fatalf("users %v, want %v", users, want)
 	}
-	if ats[3] != 360000 || recs[len(recs)-1].Type != TypeEnd || *recs[len(recs)-1].AtMS != 480000 {
+	if ats[3] != 360000 || recs[len(recs)-1].Type != record.TypeEnd || *recs[len(recs)-1].AtMS != 480000 {
 		t.Fatalf("times %v, end %+v", ats, recs[len(recs)-1])
 	}
 }
@@ -97,12 +99,12 @@ func equal(a, b []int) bool {
 func TestTraceGapsAndSpeedup(t *testing.T) {
 	in := "2020-12-28 00:00:00\tRPS: 8/s\n2020-12-28 00:00:01\tRPS: 5/s\n2020-12-28 00:00:04\tRPS: 2/s\n" +
 		"2020-12-28 00:00:05\tRPH: 15/h\nTotal count: 15\n"
-	sc := &Record{Type: TypeScenario, Steps: []Step{AlarmStep}}
+	sc := &record.Plan{Type: record.TypeScenario, Steps: []record.Request{AlarmStep}}
 	recs := gen(t, func(e *Encoder) error { return Trace(e, 42, sc, strings.NewReader(in), "t", 2, "", "") })
 	type st struct{ at, rate float64 }
 	var got []st
 	for _, r := range recs {
-		if r.Type == TypeStage {
+		if r.Type == record.TypeStage {
 			got = append(got, st{*r.AtMS, *r.RateRPS})
 		}
 	}
@@ -115,7 +117,7 @@ func TestTraceGapsAndSpeedup(t *testing.T) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
 	}
-	if end := recs[len(recs)-1]; end.Type != TypeEnd || *end.AtMS != 2500 {
+	if end := recs[len(recs)-1]; end.Type != record.TypeEnd || *end.AtMS != 2500 {
 		t.Fatalf("end %+v", end)
 	}
 	_, err := decodeAllTrace("2020-12-28 00:00:00\tRPS: x/s\n")
@@ -126,7 +128,7 @@ func TestTraceGapsAndSpeedup(t *testing.T) {
 
 func decodeAllTrace(in string) (string, error) {
 	var b bytes.Buffer
-	err := Trace(NewEncoder(&b), 1, &Record{Type: TypeScenario, Steps: []Step{AlarmStep}}, strings.NewReader(in), "t", 1, "", "")
+	err := Trace(NewEncoder(&b), 1, &record.Plan{Type: record.TypeScenario, Steps: []record.Request{AlarmStep}}, strings.NewReader(in), "t", 1, "", "")
 	return b.String(), err
 }
 
@@ -138,7 +140,7 @@ func TestTraceRealDayTotal(t *testing.T) {
 		t.Skipf("real data missing (%v): ../shared/data is needed for this test", err)
 	}
 	defer f.Close()
-	sc := &Record{Type: TypeScenario, Steps: []Step{AlarmStep}}
+	sc := &record.Plan{Type: record.TypeScenario, Steps: []record.Request{AlarmStep}}
 	var b bytes.Buffer
 	if err := Trace(NewEncoder(&b), 42, sc, f, path, 60, "", ""); err != nil {
 		t.Fatal(err)
@@ -150,7 +152,7 @@ func TestTraceRealDayTotal(t *testing.T) {
 	// integrate rate over time: sum of rate × duration until the next stage
 	var total, peak float64
 	for i, r := range recs {
-		if r.Type != TypeStage {
+		if r.Type != record.TypeStage {
 			continue
 		}
 		next := recs[i+1]
@@ -164,7 +166,7 @@ func TestTraceRealDayTotal(t *testing.T) {
 
 func TestProfile(t *testing.T) {
 	in := "time_s,rps\n0.5,0.4\n1.5,1.25\n2.5,2\n"
-	sc := &Record{Type: TypeScenario, Steps: []Step{{Method: "GET", Path: "/"}}}
+	sc := &record.Plan{Type: record.TypeScenario, Steps: []record.Request{{Method: "GET", Path: "/"}}}
 	recs := gen(t, func(e *Encoder) error { return Profile(e, 42, sc, strings.NewReader(in), "p.csv", false) })
 	if len(recs) != 6 || *recs[2].AtMS != 0 || *recs[3].AtMS != 1500 || *recs[4].RateRPS != 2 || *recs[5].AtMS != 3500 {
 		for _, r := range recs {
@@ -192,7 +194,7 @@ func FuzzDecoder(f *testing.F) {
 				}
 				return
 			}
-			if r.Type == TypeStage && (r.Users == nil) == (r.RateRPS == nil) {
+			if r.Type == record.TypeStage && (r.Users == nil) == (r.RateRPS == nil) {
 				t.Fatal("invalid stage accepted")
 			}
 		}
@@ -203,7 +205,7 @@ func FuzzTraceAndProfile(f *testing.F) {
 	f.Add("2020-12-28 00:00:00\tRPS: 8/s\n2020-12-28 00:00:03\tRPS: 5/s\nTotal count: 13\n")
 	f.Add("time_s,rps\n0.5,0.4\n1.5,1.25\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		sc := &Record{Type: TypeScenario, Steps: []Step{AlarmStep}}
+		sc := &record.Plan{Type: record.TypeScenario, Steps: []record.Request{AlarmStep}}
 		for _, gen := range []func(*Encoder) error{
 			func(e *Encoder) error { return Trace(e, 1, sc, strings.NewReader(s), "in", 7, "", "") },
 			func(e *Encoder) error { return Profile(e, 1, sc, strings.NewReader(s), "in", false) },

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 // AlarmName is the production ARS's alarm packet (domain.md §3): the
@@ -81,8 +83,8 @@ func ReadTotalCount(r io.Reader, name string) (int64, error) {
 
 // WeightAlarms gives the alarm step the share of the draws and the other
 // steps the rest, equally; with share 0 the alarm step is left out.
-func WeightAlarms(steps []Step, share float64) ([]Step, error) {
-	var alarm, other []Step
+func WeightAlarms(steps []record.Request, share float64) ([]record.Request, error) {
+	var alarm, other []record.Request
 	for _, s := range steps {
 		if s.Name == AlarmName {
 			alarm = append(alarm, s)
@@ -99,7 +101,7 @@ func WeightAlarms(steps []Step, share float64) ([]Step, error) {
 	if len(other) == 0 && share < 1 {
 		return nil, fmt.Errorf("alarm share %v, but the request names have nothing besides %s", share, AlarmName)
 	}
-	out := make([]Step, 0, len(steps))
+	out := make([]record.Request, 0, len(steps))
 	for _, s := range other {
 		if share < 1 {
 			s.Weight = (1 - share) / float64(len(other))
@@ -121,7 +123,7 @@ func WeightAlarms(steps []Step, share float64) ([]Step, error) {
 // and alarm devices that POST the alarm packet, resent until answered, and
 // think between devMin and devMax (EN 50136 SP6 20 s … DP4 90 s). Each group
 // starts spread over its shortest think, as unsynchronised clients would.
-func Production(e *Encoder, seed int64, names []Step, users, devices int, think, devMin, devMax, duration time.Duration) error {
+func Production(e *Encoder, seed int64, names []record.Request, users, devices int, think, devMin, devMax, duration time.Duration) error {
 	if users < 0 || devices < 0 || users+devices == 0 {
 		return fmt.Errorf("expected --users or --devices > 0")
 	}
@@ -141,21 +143,21 @@ func Production(e *Encoder, seed int64, names []Step, users, devices int, think,
 		if err != nil {
 			return err
 		}
-		e.Encode(&Record{Type: TypeScenario, Name: "production-user", Group: "users", Order: "random",
+		e.Encode(&record.Plan{Type: record.TypeScenario, Name: "production-user", Group: "users", Order: "random",
 			ThinkMS: *ms(think), Steps: others})
-		e.Encode(&Record{Type: TypeStage, AtMS: ms(0), Group: "users", Users: Ptr(users),
+		e.Encode(&record.Plan{Type: record.TypeStage, AtMS: ms(0), Group: "users", Users: Ptr(users),
 			SpawnRate: spread(users, think), Label: label})
 	}
 	if devices > 0 {
 		alarm := AlarmStep
 		alarm.Name, alarm.Path = AlarmName, "/"+AlarmName
-		e.Encode(&Record{Type: TypeScenario, Name: "alarm-device", Group: "devices",
-			ThinkMS: *ms(devMin), ThinkMaxMS: *ms(devMax), Steps: []Step{alarm}})
-		e.Encode(&Record{Type: TypeStage, AtMS: ms(0), Group: "devices", Users: Ptr(devices),
+		e.Encode(&record.Plan{Type: record.TypeScenario, Name: "alarm-device", Group: "devices",
+			ThinkMS: *ms(devMin), ThinkMaxMS: *ms(devMax), Steps: []record.Request{alarm}})
+		e.Encode(&record.Plan{Type: record.TypeStage, AtMS: ms(0), Group: "devices", Users: Ptr(devices),
 			SpawnRate: spread(devices, devMin), Label: label})
 	}
 	if duration > 0 {
-		e.Encode(&Record{Type: TypeEnd, AtMS: ms(duration)})
+		e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: ms(duration)})
 	}
 	return e.Flush()
 }

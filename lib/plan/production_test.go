@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 func write(t *testing.T, dir, name, text string) string {
@@ -64,7 +66,7 @@ func TestTotalCountErrors(t *testing.T) {
 }
 
 func TestWeightAlarms(t *testing.T) {
-	steps := []Step{{Name: "A"}, {Name: AlarmName}, {Name: "B"}, {Name: "C"}}
+	steps := []record.Request{{Name: "A"}, {Name: AlarmName}, {Name: "B"}, {Name: "C"}}
 	w, err := WeightAlarms(steps, 0.1)
 	if err != nil || len(w) != 4 {
 		t.Fatalf("%v %v", w, err)
@@ -91,19 +93,19 @@ func TestWeightAlarms(t *testing.T) {
 			t.Errorf("share %v accepted", bad)
 		}
 	}
-	if _, err := WeightAlarms([]Step{{Name: "A"}}, 0.5); err == nil {
+	if _, err := WeightAlarms([]record.Request{{Name: "A"}}, 0.5); err == nil {
 		t.Error("a share of alarms without an alarm name accepted")
 	}
 }
 
 // domain.md §3's production workload: two groups side by side.
 func TestProductionPlan(t *testing.T) {
-	names := []Step{{Name: "ID_A", Method: "POST", Path: "/ID_A"}, {Name: AlarmName, Method: "POST", Path: "/" + AlarmName},
+	names := []record.Request{{Name: "ID_A", Method: "POST", Path: "/ID_A"}, {Name: AlarmName, Method: "POST", Path: "/" + AlarmName},
 		{Name: "ID_B", Method: "POST", Path: "/ID_B"}}
 	recs := gen(t, func(e *Encoder) error {
 		return Production(e, 42, names, 70, 14, time.Second, 20*time.Second, 90*time.Second, time.Hour)
 	})
-	if len(recs) != 6 || recs[0].Generator != "production" || recs[5].Type != TypeEnd || *recs[5].AtMS != 3600000 {
+	if len(recs) != 6 || recs[0].Generator != "production" || recs[5].Type != record.TypeEnd || *recs[5].AtMS != 3600000 {
 		t.Fatalf("%d records: %+v", len(recs), recs)
 	}
 	users, ustage, dev, dstage := recs[1], recs[2], recs[3], recs[4]

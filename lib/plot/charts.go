@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/record"
 )
 
 // RTOptions shape the response-time-over-time chart.
@@ -28,7 +29,7 @@ type RTOptions struct {
 func ResponseTime(data []*Data, o RTOptions) (*Figure, error) {
 	fig := &Figure{Title: o.Title, XLabel: "Time (clock)", YLabel: "Response time (s)", XTime: true, LogY: o.LogY}
 	minS := math.Inf(1)
-	var evs []Event
+	var evs []record.Event
 	for k, d := range data {
 		var xs, maxs, p50s []float64
 		single := true
@@ -85,7 +86,7 @@ func ResponseTime(data []*Data, o RTOptions) (*Figure, error) {
 }
 
 // FaultWindows turns fault and recovered events into shaded windows.
-func FaultWindows(evs []Event) []Band {
+func FaultWindows(evs []record.Event) []Band {
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TS.Before(evs[j].TS) })
 	var out []Band
 	start := map[int]float64{}
@@ -124,11 +125,11 @@ func Load(data []*Data, o LoadOptions) (*Figure, error) {
 		if len(d.Steps) == 0 {
 			continue
 		}
-		steps := append([]Step(nil), d.Steps...)
+		steps := append([]record.Step(nil), d.Steps...)
 		sort.SliceStable(steps, func(i, j int) bool { return steps[i].Users < steps[j].Users })
 		var xs, mean, mx, p99 []float64
 		for _, s := range steps {
-			x := s.Users
+			x := float64(s.Users)
 			if o.XRate {
 				x = s.AchievedRPS
 			}

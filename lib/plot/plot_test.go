@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/record"
+	"github.com/perflab/perflab/lib/requirement"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -34,20 +37,20 @@ func fixture(t *testing.T) []*Data {
 		}
 		a.Add(t0.Add(time.Duration(i)*time.Second), ms*1000, false)
 		a.Start, a.End = t0.Add(time.Duration(i)*time.Second), t0.Add(time.Duration(i+1)*time.Second)
-		s := a.Stats(hist.TypeInterval, false)
+		s := a.Stats(record.TypeInterval, false)
 		writeJSON(t, &b, s)
 	}
 	b.WriteString(`{"type":"event","event":"fault","ts":"2020-06-30T15:20:07Z","fault":1}` + "\n")
 	b.WriteString(`{"type":"event","event":"recovered","ts":"2020-06-30T15:20:40Z","fault":1}` + "\n")
 	b.WriteString(`{"type":"verdict","requirement":"mean<=10s,max<=30s","pass":false}` + "\n")
-	d, err := Read(strings.NewReader(b.String()), "fixture")
+	d, err := Read(context.Background(), strings.NewReader(b.String()), "fixture", &record.Problems{Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return []*Data{d}
 }
 
-func writeJSON(t *testing.T, b *strings.Builder, s hist.Stats) {
+func writeJSON(t *testing.T, b *strings.Builder, s record.Stats) {
 	t.Helper()
 	s.Hist = ""
 	out, err := jsonl.Marshal(s)
@@ -77,8 +80,9 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestResponseTimeSVG(t *testing.T) {
 	data := fixture(t)
-	if len(data[0].Intervals) != 60 || len(data[0].Events) != 2 || data[0].Limits["max"] != 30000 {
-		t.Fatalf("read: %d intervals, %d events, limits %v", len(data[0].Intervals), len(data[0].Events), data[0].Limits)
+	if len(data[0].Intervals) != 60 || len(data[0].Events) != 2 ||
+		len(data[0].Checks) != 2 || data[0].Checks[1] != (requirement.Check{Metric: "max", Limit: 30000}) {
+		t.Fatalf("read: %d intervals, %d events, checks %v", len(data[0].Intervals), len(data[0].Events), data[0].Checks)
 	}
 	fig, err := ResponseTime(data, RTOptions{Title: "Tests under Fault", FaultBand: true, BandLow: 28, BandHigh: 36,
 		ShowMinimum: true, Limits: []HLine{{Name: "Maximum time allowed (30 s)", Y: 30, Color: Red}}})
@@ -99,7 +103,7 @@ func TestLoadSVGFromLegacyLog(t *testing.T) {
 	log := "2023-04-21 10:01:31,932 Clients: 200: avg: 0.149s, max: 10.217s\n2023-04-21 10:01:31,932 --> True\n" +
 		"2023-04-21 10:12:35,511 Clients: 400: avg: 0.169s, max: 20.475s\n2023-04-21 10:12:35,511 --> True\n" +
 		"2023-04-21 10:23:35,511 Clients: 600: avg: 12.5s, max: 31.2s\nFinished performance test. System failed at 600\n"
-	d, err := Read(strings.NewReader(log), "legacy")
+	d, err := Read(context.Background(), strings.NewReader(log), "legacy", &record.Problems{Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +122,16 @@ func TestLoadSVGFromLegacyLog(t *testing.T) {
 }
 
 func TestBadInputNamesTheLine(t *testing.T) {
-	_, err := Read(strings.NewReader("{\"type\":\"interval\"}\n{oops\n"), "in.jsonl")
-	if err == nil || !strings.HasPrefix(err.Error(), "in.jsonl line 2: expected a JSON record") {
+	in := "{\"type\":\"interval\"}\n{oops\n"
+	_, err := Read(context.Background(), strings.NewReader(in), "in.jsonl", &record.Problems{Strict: true})
+	if err == nil || !strings.HasPrefix(err.Error(), "in.jsonl:2: expected a JSON record") {
 		t.Fatalf("%v", err)
+	}
+	var warn strings.Builder
+	p := &record.Problems{Tool: "plotrt", W: &warn}
+	if _, err := Read(context.Background(), strings.NewReader(in), "in.jsonl", p); err != nil || p.Count() != 1 ||
+		warn.String() != "plotrt: warning: in.jsonl:2: expected a JSON record with a \"type\"\n" {
+		t.Fatalf("without --strict: %v, %d malformed, warned %q", err, p.Count(), warn.String())
 	}
 	if _, err := ResponseTime([]*Data{{Name: "x"}}, RTOptions{}); err == nil {
 		t.Fatal("a figure without data")
@@ -152,7 +163,7 @@ func TestThinKeepsExtremes(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	f.Add("{\"type\":\"interval\",\"start\":\"2020-06-30T15:20:00Z\",\"count\":1,\"max_ms\":2}\nClients: 5: avg: 1s, max: 2s\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := Read(strings.NewReader(s), "f")
+		d, err := Read(context.Background(), strings.NewReader(s), "f", &record.Problems{Strict: true})
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "f") {
 				t.Fatalf("error without the input's name: %v", err)

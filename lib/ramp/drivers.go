@@ -1,9 +1,7 @@
 package ramp
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +15,7 @@ import (
 	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/jsonl"
 	"github.com/perflab/perflab/lib/plan"
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/requirement"
 	"github.com/perflab/perflab/lib/stats"
 )
@@ -35,23 +34,12 @@ type Level struct {
 	// so requirements and step records are in model time (0: 1).
 	TimeScale float64
 	// Progress is called with the measured part so far (may be nil).
-	Progress func(users int, elapsed time.Duration, soFar *hist.Stats)
-}
-
-// toModelTime divides the latencies of s by the time scale (the encoded
-// histogram stays in real microseconds).
-func (l *Level) toModelTime(s *hist.Stats) {
-	if l.TimeScale <= 0 || l.TimeScale == 1 {
-		return
-	}
-	for _, p := range []*float64{&s.MinMS, &s.MeanMS, &s.P50MS, &s.P90MS, &s.P99MS, &s.P999MS, &s.MaxMS} {
-		*p = math.Round(*p/l.TimeScale*1000) / 1000
-	}
+	Progress func(users int, elapsed time.Duration, soFar *record.Stats)
 }
 
 // clearlyFailing: the maximum is already broken, or, with enough samples, a
 // limit is exceeded by half again: more load-time cannot bring it back.
-func (l *Level) clearlyFailing(s *hist.Stats) bool {
+func (l *Level) clearlyFailing(s *record.Stats) bool {
 	for _, c := range l.Req.Checks {
 		v := requirement.Value(s, c.Metric)
 		if c.Metric == "max" && v > c.Limit {
@@ -66,7 +54,7 @@ func (l *Level) clearlyFailing(s *hist.Stats) bool {
 
 // clearlyPassing: a quick level far enough below every limit, on enough
 // samples and time, that running it to the end would not change its verdict.
-func (l *Level) clearlyPassing(s *hist.Stats, measured time.Duration) bool {
+func (l *Level) clearlyPassing(s *record.Stats, measured time.Duration) bool {
 	return l.EarlyPass > 0 && s.Count+s.Errors >= l.MinSamples && measured >= (l.Duration-l.Warmup)/4 &&
 		l.Req.Evaluate(s).Pass && l.Req.Headroom(s) <= l.EarlyPass
 }
@@ -77,7 +65,7 @@ type FireDriver struct {
 	cmd       *exec.Cmd
 	in        io.WriteCloser
 	enc       *plan.Encoder
-	intervals chan hist.Stats
+	intervals chan record.Stats
 	errc      chan error
 	stderr    io.Writer
 	load      func(users int) (Load, error)
@@ -87,7 +75,7 @@ type FireDriver struct {
 // Load is what fire is sent for a level: scenarios (none: unchanged) and a
 // stage for each group the level sets (one, unless the plan has groups).
 type Load struct {
-	Scenarios, Stages []*plan.Record
+	Scenarios, Stages []*record.Plan
 }
 
 // FireConfig says how to start fire.
@@ -120,15 +108,14 @@ func StartFire(cfg FireConfig) (*FireDriver, error) {
 		return nil, fmt.Errorf("starting fire (%s): %v", cfg.Path, err)
 	}
 	pw.Close()
-	d := &FireDriver{cmd: cmd, in: in, enc: plan.NewEncoder(in), intervals: make(chan hist.Stats, 1024),
+	d := &FireDriver{cmd: cmd, in: in, enc: plan.NewEncoder(in), intervals: make(chan record.Stats, 1024),
 		errc: make(chan error, 1), stderr: cfg.Stderr, load: cfg.Load, think: map[string]time.Duration{}}
 	go func() {
 		defer close(d.intervals)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			var s hist.Stats
-			if json.Unmarshal(sc.Bytes(), &s) == nil && s.Type == hist.TypeInterval {
+		rd := record.NewReader(nil, pr, "fire's feedback", &record.Problems{Tool: "rampctl", W: cfg.Stderr})
+		for rd.Next() {
+			var s record.Stats
+			if rd.Type() == record.TypeInterval && rd.Decode(&s) {
 				d.intervals <- s
 			}
 		}
@@ -138,7 +125,7 @@ func StartFire(cfg FireConfig) (*FireDriver, error) {
 	return d, d.enc.Flush()
 }
 
-func (d *FireDriver) send(recs ...*plan.Record) error {
+func (d *FireDriver) send(recs ...*record.Plan) error {
 	for _, r := range recs {
 		if r != nil {
 			d.enc.Encode(r)
@@ -152,10 +139,10 @@ func (d *FireDriver) send(recs ...*plan.Record) error {
 
 // Measure runs one level through fire.
 func (d *FireDriver) Measure(l *Level) Measure {
-	return func(ctx context.Context, users int, quick bool) (Step, error) {
+	return func(ctx context.Context, users int, quick bool) (record.Step, error) {
 		load, err := d.load(users)
 		if err != nil {
-			return Step{}, err
+			return record.Step{}, err
 		}
 		label := "users=" + strconv.Itoa(users)
 		target, closed := 0, true // users the level runs; false: an open-model rate
@@ -172,9 +159,10 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		}
 		start := time.Now()
 		if err := d.send(append(load.Scenarios, load.Stages...)...); err != nil {
-			return Step{}, err
+			return record.Step{}, err
 		}
 		acc := hist.NewAcc()
+		acc.SetScale(l.TimeScale)
 		measureFrom := start.Add(l.Warmup)
 		deadline := start.Add(l.Duration)
 		// After a lower level, the warm-up starts only once the users above
@@ -189,12 +177,12 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		for {
 			select {
 			case <-ctx.Done():
-				return Step{}, ctx.Err()
+				return record.Step{}, ctx.Err()
 			case <-timer.C:
-				return Step{}, fmt.Errorf("fire sent no statistics for %v", 2*l.Duration+5*time.Second)
+				return record.Step{}, fmt.Errorf("fire sent no statistics for %v", 2*l.Duration+5*time.Second)
 			case iv, ok := <-d.intervals:
 				if !ok {
-					return Step{}, fmt.Errorf("fire exited: %v", d.wait())
+					return record.Step{}, fmt.Errorf("fire exited: %v", d.wait())
 				}
 				if !settled && iv.Stage == label {
 					at := iv.End
@@ -220,8 +208,7 @@ func (d *FireDriver) Measure(l *Level) Measure {
 					continue
 				}
 				acc.AddStats(&iv)
-				so := acc.Stats(hist.TypeInterval, false)
-				l.toModelTime(&so)
+				so := acc.Stats(record.TypeInterval, false)
 				if l.Progress != nil {
 					l.Progress(users, time.Since(start), &so)
 				}
@@ -238,10 +225,8 @@ func (d *FireDriver) Measure(l *Level) Measure {
 				}
 			}
 		}
-		s := acc.Stats(hist.TypeInterval, true)
-		l.toModelTime(&s)
+		s := acc.Stats(record.TypeInterval, true)
 		st := FromStats(users, &s)
-		st.TimeScale = l.TimeScale
 		for _, g := range load.Stages {
 			if g.RateRPS != nil {
 				st.OfferedRPS += *g.RateRPS
@@ -253,11 +238,11 @@ func (d *FireDriver) Measure(l *Level) Measure {
 		st.Headroom = math.Min(l.Req.Headroom(&s), 1e9)
 		st.EarlyStop, st.EarlyPass = early, passEarly
 		if l.Pause > 0 {
-			var zero []*plan.Record
+			var zero []*record.Plan
 			for _, g := range load.Stages {
-				z := &plan.Record{Type: plan.TypeStage, Group: g.Group, Users: plan.Ptr(0), Label: "pause"}
+				z := &record.Plan{Type: record.TypeStage, Group: g.Group, Users: plan.Ptr(0), Label: "pause"}
 				if g.RateRPS != nil {
-					z = &plan.Record{Type: plan.TypeStage, RateRPS: plan.Ptr(0.0), Label: "pause"}
+					z = &record.Plan{Type: record.TypeStage, RateRPS: plan.Ptr(0.0), Label: "pause"}
 				}
 				zero = append(zero, z)
 			}
@@ -280,7 +265,7 @@ func (d *FireDriver) wait() error {
 
 // Close ends the plan and waits for fire (bounded by fire's --stop-timeout).
 func (d *FireDriver) Close() error {
-	d.enc.Encode(&plan.Record{Type: plan.TypeEnd})
+	d.enc.Encode(&record.Plan{Type: record.TypeEnd})
 	d.enc.Flush()
 	err := d.wait()
 	for range d.intervals {
@@ -300,7 +285,7 @@ type ExecDriver struct {
 
 // Measure runs the command for one level.
 func (e *ExecDriver) Measure(l *Level) Measure {
-	return func(ctx context.Context, users int, _ bool) (Step, error) {
+	return func(ctx context.Context, users int, _ bool) (record.Step, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		secs := int(l.Duration.Round(time.Second) / time.Second)
@@ -325,14 +310,14 @@ func (e *ExecDriver) Measure(l *Level) Measure {
 		if e.LogFile != "" {
 			f, err := os.Open(e.LogFile)
 			if err != nil {
-				return Step{}, fmt.Errorf("--exec-log: %v", err)
+				return record.Step{}, fmt.Errorf("--exec-log: %v", err)
 			}
 			defer f.Close()
 			r, name = f, e.LogFile
 		}
 		res, err := stats.Run(ctx, stats.Options{Since: start.Add(l.Warmup), Warn: e.Stderr, TimeScale: l.TimeScale}, []stats.Input{{Name: name, R: r}}, io.Discard)
 		if err != nil {
-			return Step{}, err
+			return record.Step{}, err
 		}
 		st := FromStats(users, &res.Summary)
 		st.Pass = l.Req.Evaluate(&res.Summary).Pass
@@ -353,15 +338,15 @@ func (g LegacyLog) line(format string, a ...any) {
 	}
 }
 
-// Step writes "Clients: N: avg: Xs, max: Ys" and "--> True|False".
-func (g LegacyLog) Step(s Step) {
+// record.Step writes "Clients: N: avg: Xs, max: Ys" and "--> True|False".
+func (g LegacyLog) Step(s record.Step) {
 	sec := func(ms float64) string { return strconv.FormatFloat(math.Round(ms*1000)/1e6, 'f', -1, 64) }
 	g.line("Clients: %d: avg: %ss, max: %ss", s.Users, sec(s.MeanMS), sec(s.MaxMS))
 	g.line("--> %s", map[bool]string{true: "True", false: "False"}[s.Pass])
 }
 
 // Finish writes the closing line.
-func (g LegacyLog) Finish(r Result) {
+func (g LegacyLog) Finish(r record.Result) {
 	if r.FirstFailUsers > 0 {
 		g.line("Finished performance test. System failed at %d", r.FirstFailUsers)
 	} else {
@@ -369,36 +354,28 @@ func (g LegacyLog) Finish(r Result) {
 	}
 }
 
-// ReadSteps reads step records (for --resume).
-func ReadSteps(r io.Reader, name string) (map[int]Step, error) {
-	out := map[int]Step{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		b := sc.Bytes()
-		if len(b) == 0 || b[0] != '{' {
+// ReadSteps reads the step records of an interrupted run (for --resume),
+// with the tools' one record reader: a malformed line, such as the
+// truncated last line a crash leaves, is reported and skipped.
+func ReadSteps(r io.Reader, name string, p *record.Problems) (map[int]record.Step, error) {
+	out := map[int]record.Step{}
+	rd := record.NewReader(nil, r, name, p)
+	for rd.Next() {
+		var s record.Step
+		if rd.Type() != record.TypeStep || !rd.Decode(&s) {
 			continue
 		}
-		var s Step
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("%s line %d: expected a JSON record: %v", name, line, err)
+		if prev, ok := out[s.Users]; ok && !prev.Pass {
+			continue // a level that failed once stays failed
 		}
-		if s.Type == "step" {
-			if prev, ok := out[s.Users]; ok && !prev.Pass {
-				continue // a level that failed once stays failed
-			}
-			out[s.Users] = s
-		}
+		out[s.Users] = s
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	return out, nil
+	return out, rd.Err()
 }
 
 // Resuming wraps m so levels already recorded are not measured again.
-func Resuming(done map[int]Step, m Measure) Measure {
-	return func(ctx context.Context, users int, quick bool) (Step, error) {
+func Resuming(done map[int]record.Step, m Measure) Measure {
+	return func(ctx context.Context, users int, quick bool) (record.Step, error) {
 		if s, ok := done[users]; ok {
 			delete(done, users) // a repeat measures again
 			s.Resumed = true

@@ -6,62 +6,24 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"time"
 
-	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/record"
 )
 
-// Step is the "step" record: the outcome of one load level.
-type Step struct {
-	Type        string    `json:"type"` // "step"
-	Users       int       `json:"users"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end"`
-	OfferedRPS  float64   `json:"offered_rps"`
-	AchievedRPS float64   `json:"achieved_rps"`
-	Count       int64     `json:"count"`
-	Errors      int64     `json:"errors"`
-	MeanMS      float64   `json:"mean_ms"`
-	P50MS       float64   `json:"p50_ms"`
-	P99MS       float64   `json:"p99_ms"`
-	MaxMS       float64   `json:"max_ms"`
-	Pass        bool      `json:"pass"`
-	// Headroom is the largest share of its limit any requirement check used
-	// (≤ 1 passes); the fast search interpolates where it crosses 1.
-	Headroom  float64 `json:"headroom"`
-	EarlyStop bool    `json:"early_stop,omitempty"` // ended before --step-duration: clearly failing
-	EarlyPass bool    `json:"early_pass,omitempty"` // ended before --step-duration: clearly passing (fast search's climb)
-	Resumed   bool    `json:"resumed,omitempty"`    // taken from --resume, not measured again
-	TimeScale float64 `json:"time_scale,omitempty"` // latencies are in model time: real ÷ this
-	Hist      string  `json:"hist,omitempty"`
-}
-
 // FromStats fills a step from the statistics of its measured part.
-func FromStats(users int, s *hist.Stats) Step {
-	st := Step{Type: "step", Users: users, Start: s.Start, End: s.End, Count: s.Count, Errors: s.Errors,
-		MeanMS: s.MeanMS, P50MS: s.P50MS, P99MS: s.P99MS, MaxMS: s.MaxMS, Hist: s.Hist}
+func FromStats(users int, s *record.Stats) record.Step {
+	st := record.Step{Type: record.TypeStep, Users: users, Start: s.Start, End: s.End, Count: s.Count, Errors: s.Errors,
+		MeanMS: s.MeanMS, P50MS: s.P50MS, P99MS: s.P99MS, MaxMS: s.MaxMS, TimeScale: s.TimeScale, Hist: s.Hist}
 	if d := s.End.Sub(s.Start).Seconds(); d > 0 {
 		st.AchievedRPS = math.Round(float64(s.Count+s.Errors)/d*1000) / 1000
 	}
 	return st
 }
 
-// Result is the final "result" record.
-type Result struct {
-	Type            string  `json:"type"` // "result"
-	Found           bool    `json:"found"`
-	SaturationUsers int     `json:"saturation_users"` // highest level that passed (0: none)
-	FirstFailUsers  int     `json:"first_fail_users"` // lowest level that failed (0: none)
-	Requirement     string  `json:"requirement"`
-	Search          string  `json:"search"`
-	Steps           int     `json:"steps"`
-	WallS           float64 `json:"wall_s"`
-}
-
 // Measure runs one level and says whether it passed. With quick, a level
 // that is clearly passing may end early (EarlyPass); the search asks for it
 // only while climbing and confirms its final level at full length.
-type Measure func(ctx context.Context, users int, quick bool) (Step, error)
+type Measure func(ctx context.Context, users int, quick bool) (record.Step, error)
 
 // Search holds the strategy's parameters.
 type Search struct {
@@ -77,7 +39,7 @@ type Search struct {
 }
 
 // Run searches and returns every step (in order) and the result.
-func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Result, error) {
+func (s *Search) Run(ctx context.Context, m Measure, emit func(record.Step) error) (record.Result, error) {
 	if s.Start < 1 {
 		s.Start = 1
 	}
@@ -90,7 +52,7 @@ func (s *Search) Run(ctx context.Context, m Measure, emit func(Step) error) (Res
 	if s.Growth <= 1 {
 		s.Growth = 4
 	}
-	res := Result{Type: "result", Search: s.Strategy}
+	res := record.Result{Type: record.TypeResult, Search: s.Strategy}
 	level := 0
 	head := map[int]float64{0: 0} // headroom measured at each level
 	passed := map[int]bool{}      // levels that passed (quickly or not)

@@ -6,13 +6,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 // a system that passes up to cap users
 func fake(cap int, seen *[]int) Measure {
-	return func(_ context.Context, users int, _ bool) (Step, error) {
+	return func(_ context.Context, users int, _ bool) (record.Step, error) {
 		*seen = append(*seen, users)
-		return Step{Type: "step", Users: users, Pass: users <= cap}, nil
+		return record.Step{Type: record.TypeStep, Users: users, Pass: users <= cap}, nil
 	}
 }
 
@@ -20,7 +22,7 @@ func TestFastSearchFindsCapacityWithinPrecision(t *testing.T) {
 	for _, cap := range []int{1, 7, 300, 1240, 5000} {
 		var seen []int
 		s := Search{Strategy: "fast", Start: 10, Growth: 2, Precision: 0.05, MaxUsers: 100000}
-		res, err := s.Run(context.Background(), fake(cap, &seen), func(Step) error { return nil })
+		res, err := s.Run(context.Background(), fake(cap, &seen), func(record.Step) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +41,7 @@ func TestFastSearchFindsCapacityWithinPrecision(t *testing.T) {
 func TestLinearIsTheStudysSequence(t *testing.T) {
 	var seen []int
 	s := Search{Strategy: "linear", Start: 1, StepSize: 10, MaxUsers: 1000}
-	res, _ := s.Run(context.Background(), fake(35, &seen), func(Step) error { return nil })
+	res, _ := s.Run(context.Background(), fake(35, &seen), func(record.Step) error { return nil })
 	want := []int{1, 10, 20, 30, 40}
 	if len(seen) != len(want) {
 		t.Fatalf("levels %v, want %v", seen, want)
@@ -57,7 +59,7 @@ func TestLinearIsTheStudysSequence(t *testing.T) {
 func TestNoSaturationUpToMax(t *testing.T) {
 	var seen []int
 	s := Search{Strategy: "fast", Start: 10, Growth: 2, Precision: 0.05, MaxUsers: 100}
-	res, _ := s.Run(context.Background(), fake(1000, &seen), func(Step) error { return nil })
+	res, _ := s.Run(context.Background(), fake(1000, &seen), func(record.Step) error { return nil })
 	if res.Found || res.SaturationUsers != 100 || res.FirstFailUsers != 0 || seen[len(seen)-1] != 100 {
 		t.Fatalf("%+v after %v", res, seen)
 	}
@@ -65,12 +67,12 @@ func TestNoSaturationUpToMax(t *testing.T) {
 
 func TestRepeatFailsIfAnyRunFails(t *testing.T) {
 	calls := 0
-	m := func(_ context.Context, users int, _ bool) (Step, error) {
+	m := func(_ context.Context, users int, _ bool) (record.Step, error) {
 		calls++
-		return Step{Users: users, Pass: users < 20 || (users < 40 && calls%2 == 1)}, nil
+		return record.Step{Users: users, Pass: users < 20 || (users < 40 && calls%2 == 1)}, nil
 	}
 	s := Search{Strategy: "linear", Start: 10, StepSize: 10, MaxUsers: 100, Repeat: 2}
-	res, _ := s.Run(context.Background(), m, func(Step) error { return nil })
+	res, _ := s.Run(context.Background(), m, func(record.Step) error { return nil })
 	if res.SaturationUsers != 10 || res.FirstFailUsers != 20 {
 		t.Fatalf("%+v", res)
 	}
@@ -80,13 +82,13 @@ func TestRepeatFailsIfAnyRunFails(t *testing.T) {
 // a closed system's latency grows linearly past its knee.
 func TestFastSearchInterpolates(t *testing.T) {
 	var seen []int
-	m := func(_ context.Context, users int, _ bool) (Step, error) {
+	m := func(_ context.Context, users int, _ bool) (record.Step, error) {
 		seen = append(seen, users)
 		h := math.Max(0.2, float64(users)/300) // the acceptance system: knee at 100, limit at 300
-		return Step{Users: users, Pass: h <= 1, Headroom: h}, nil
+		return record.Step{Users: users, Pass: h <= 1, Headroom: h}, nil
 	}
 	s := Search{Strategy: "fast", Start: 10, Precision: 0.05, MaxUsers: 100000}
-	res, _ := s.Run(context.Background(), m, func(Step) error { return nil })
+	res, _ := s.Run(context.Background(), m, func(record.Step) error { return nil })
 	if res.SaturationUsers < 285 || res.SaturationUsers > 300 || res.FirstFailUsers <= 300 {
 		t.Fatalf("%+v after %v", res, seen)
 	}
@@ -112,8 +114,8 @@ func TestQuickClimbConfirmsTheAnswer(t *testing.T) {
 		{"the maximum fails at full length", 150, 1000, 160, 150, 151},
 	} {
 		var seen []string
-		m := func(_ context.Context, users int, quick bool) (Step, error) {
-			st := Step{Users: users, Pass: users <= tc.cap}
+		m := func(_ context.Context, users int, quick bool) (record.Step, error) {
+			st := record.Step{Users: users, Pass: users <= tc.cap}
 			if quick && users <= tc.quickCap {
 				st.Pass, st.EarlyPass = true, true
 			}
@@ -122,8 +124,8 @@ func TestQuickClimbConfirmsTheAnswer(t *testing.T) {
 			return st, nil
 		}
 		s := Search{Strategy: "fast", Start: 10, Growth: 4, Precision: 0.01, MaxUsers: tc.max}
-		var steps []Step
-		res, err := s.Run(context.Background(), m, func(st Step) error { steps = append(steps, st); return nil })
+		var steps []record.Step
+		res, err := s.Run(context.Background(), m, func(st record.Step) error { steps = append(steps, st); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +152,7 @@ func FuzzReadSteps(f *testing.F) {
 	f.Add(`{"type":"step","users":10,"pass":true}` + "\n" + `{"type":"result"}` + "\n")
 	f.Add(`{"type":"step","users":"x"}`)
 	f.Fuzz(func(t *testing.T, s string) {
-		steps, err := ReadSteps(strings.NewReader(s), "steps.jsonl")
+		steps, err := ReadSteps(strings.NewReader(s), "steps.jsonl", &record.Problems{Strict: true})
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "steps.jsonl") {
 				t.Fatalf("error %q is not one line naming the file", err)
@@ -163,4 +165,19 @@ func FuzzReadSteps(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A crash leaves a truncated last line: --resume keeps every complete
+// record and reports the one it dropped.
+func TestReadStepsKeepsCompleteRecords(t *testing.T) {
+	in := `{"type":"step","users":10,"pass":true}` + "\n" + `{"type":"step","users":40,"pass":false}` + "\n" + `{"type":"step","users":25,"pa`
+	var warn strings.Builder
+	p := &record.Problems{Tool: "rampctl", W: &warn}
+	steps, err := ReadSteps(strings.NewReader(in), "run.jsonl", p)
+	if err != nil || len(steps) != 2 || !steps[10].Pass || steps[40].Pass || p.Count() != 1 {
+		t.Fatalf("steps %v, err %v, %d malformed", steps, err, p.Count())
+	}
+	if want := "rampctl: warning: run.jsonl:3: bad step record: unexpected end of JSON input\n"; warn.String() != want {
+		t.Fatalf("warned %q, want %q", warn.String(), want)
+	}
 }

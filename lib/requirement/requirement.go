@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/record"
 )
 
 // Check is one limit: a metric at most a value.
@@ -121,24 +121,8 @@ func (c Check) limitString() string {
 	return time.Duration(c.Limit * float64(time.Millisecond)).String()
 }
 
-// Result is one check's outcome.
-type Result struct {
-	Metric string  `json:"metric"`
-	Limit  string  `json:"limit"`
-	Value  float64 `json:"value"` // ms, or a fraction for errors
-	Pass   bool    `json:"pass"`
-}
-
-// Verdict is the "verdict" record (docs/formats.md).
-type Verdict struct {
-	Type        string   `json:"type"`
-	Requirement string   `json:"requirement"`
-	Pass        bool     `json:"pass"`
-	Checks      []Result `json:"checks"`
-}
-
 // Value returns a metric of s: milliseconds, or the error fraction.
-func Value(s *hist.Stats, metric string) float64 {
+func Value(s *record.Stats, metric string) float64 {
 	switch metric {
 	case "mean":
 		return s.MeanMS
@@ -162,8 +146,8 @@ func Value(s *hist.Stats, metric string) float64 {
 
 // Evaluate checks s. A result with no responses at all fails every latency
 // check: a server that answers nothing does not meet a real-time requirement.
-func (r Requirement) Evaluate(s *hist.Stats) Verdict {
-	v := Verdict{Type: "verdict", Requirement: r.String(), Pass: true}
+func (r Requirement) Evaluate(s *record.Stats) record.Verdict {
+	v := record.Verdict{Type: record.TypeVerdict, Requirement: r.String(), Pass: true}
 	anyPass := false
 	for _, c := range r.Checks {
 		val := Value(s, c.Metric)
@@ -171,7 +155,7 @@ func (r Requirement) Evaluate(s *hist.Stats) Verdict {
 		if s.Count == 0 && c.Metric != "errors" {
 			ok = false
 		}
-		v.Checks = append(v.Checks, Result{Metric: c.Metric, Limit: c.limitString(), Value: val, Pass: ok})
+		v.Checks = append(v.Checks, record.Check{Metric: c.Metric, Limit: c.limitString(), LimitValue: c.Limit, Value: val, Pass: ok})
 		anyPass = anyPass || ok
 		if !ok {
 			v.Pass = false
@@ -217,7 +201,7 @@ func (f *Flags) Requirement() (Requirement, error) {
 // Headroom is the largest share of its limit any check uses: ≤ 1 passes
 // (under the default rule). It grows with load, so a search can interpolate
 // where it crosses 1. A result with no response has headroom 1e9.
-func (r Requirement) Headroom(s *hist.Stats) float64 {
+func (r Requirement) Headroom(s *record.Stats) float64 {
 	h := 0.0
 	for _, c := range r.Checks {
 		v := Value(s, c.Metric)

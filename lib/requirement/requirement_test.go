@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/record"
 )
 
 func TestParse(t *testing.T) {
@@ -42,7 +42,7 @@ func TestEvaluateStudyRule(t *testing.T) {
 		{12000, 35000, false, false},
 	}
 	for _, c := range cases {
-		s := &hist.Stats{Count: 10, MeanMS: c.mean, MaxMS: c.max}
+		s := &record.Stats{Count: 10, MeanMS: c.mean, MaxMS: c.max}
 		r := Study()
 		if v := r.Evaluate(s); v.Pass != c.pass {
 			t.Errorf("mean %v max %v: pass %v, want %v", c.mean, c.max, v.Pass, c.pass)
@@ -56,10 +56,10 @@ func TestEvaluateStudyRule(t *testing.T) {
 
 func TestErrorsAndEmpty(t *testing.T) {
 	r, _ := Parse("errors<=1%,p99<=2s")
-	if v := r.Evaluate(&hist.Stats{Count: 98, Errors: 2, P99MS: 100}); v.Pass || v.Checks[0].Pass || !v.Checks[1].Pass {
+	if v := r.Evaluate(&record.Stats{Count: 98, Errors: 2, P99MS: 100}); v.Pass || v.Checks[0].Pass || !v.Checks[1].Pass {
 		t.Fatalf("2%% errors must fail: %+v", v)
 	}
-	if v := r.Evaluate(&hist.Stats{}); v.Pass {
+	if v := r.Evaluate(&record.Stats{}); v.Pass {
 		t.Fatal("no responses at all must not pass a latency requirement")
 	}
 }
@@ -85,10 +85,10 @@ func FuzzRequirement(f *testing.F) {
 
 func TestHeadroom(t *testing.T) {
 	r, _ := Parse("mean<=10s,max<=30s")
-	if h := r.Headroom(&hist.Stats{Count: 5, MeanMS: 5000, MaxMS: 27000}); h != 0.9 {
+	if h := r.Headroom(&record.Stats{Count: 5, MeanMS: 5000, MaxMS: 27000}); h != 0.9 {
 		t.Fatalf("headroom %v, want 0.9 (the max uses 90 %% of its limit)", h)
 	}
-	if h := r.Headroom(&hist.Stats{}); h < 1e9 {
+	if h := r.Headroom(&record.Stats{}); h < 1e9 {
 		t.Fatal("no responses: no headroom")
 	}
 }

@@ -4,10 +4,8 @@ package stats
 
 import (
 	"bufio"
-	"bytes"
 	"container/heap"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/rtlog"
 )
 
@@ -25,11 +24,13 @@ type Options struct {
 	Exceed      []hist.Threshold // count responses above these
 	Loc         *time.Location   // zone of Locust timestamps (default: local)
 	NoHist      bool             // leave the encoded histogram out of interval records
-	Warn        io.Writer        // warnings about malformed lines
+	Warn        io.Writer        // warnings about malformed lines (when Problems is nil)
 	MaxWarnings int              // warnings printed at most (the rest are counted)
-	Since       time.Time        // skip samples completed before this (a warm-up)
-	// TimeScale divides every latency read from samples, so a run against a
-	// simulator at --time-scale F is reported in the model's time (0: 1).
+	// Problems counts and reports malformed lines (nil: a new one warning on Warn).
+	Problems *record.Problems
+	Since    time.Time // skip samples completed before this (a warm-up)
+	// TimeScale: statistics are reported in model time, real ÷ TimeScale,
+	// for a run against a simulator at --time-scale F (0: 1); see hist.Acc.
 	TimeScale float64
 	// Name keeps only the responses of this request (a Locust line's logger
 	// fire.NAME or NAME, a sample's name); statistics records, which carry
@@ -48,58 +49,33 @@ type item struct {
 	t      time.Time
 	us     int64
 	failed bool
-	rec    *hist.Stats
+	rec    *record.Stats
 }
 
-// source reads items from one input, line by line.
+// source reads items from one input, line by line, with the tools' one
+// record reader.
 type source struct {
-	name   string
-	r      *bufio.Reader
-	p      rtlog.Parser
-	line   int
-	warn   func(name string, line int, err error)
-	cur    item
-	done   bool
-	ioErr  error
-	ctx    context.Context
-	checks int
-	only   *rtlog.NameMatcher // nil: every request
-	note   func()             // says once that statistics records were left out
+	rd   *record.Reader
+	p    rtlog.Parser
+	cur  item
+	only *rtlog.NameMatcher // nil: every request
+	note func()             // says once that statistics records were left out
 }
 
-// advance reads the next item into s.cur; false at the end.
+// advance reads the next item into s.cur; false at the end (see rd.Err).
 func (s *source) advance() bool {
-	for {
-		if s.checks++; s.checks&4095 == 0 && s.ctx.Err() != nil {
-			s.done = true
-			return false
-		}
-		b, err := s.r.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// an over-long line: skip it whole
-			for err == bufio.ErrBufferFull {
-				_, err = s.r.ReadSlice('\n')
+	for s.rd.Next() {
+		b := s.rd.Bytes()
+		switch {
+		case s.rd.Type() != "":
+			if it, ok := s.decodeJSON(); ok {
+				s.cur = it
+				return true
 			}
-			s.line++
-			continue
-		}
-		if len(b) == 0 && err != nil {
-			if err != io.EOF {
-				s.ioErr = err
-			}
-			s.done = true
-			return false
-		}
-		s.line++
-		b = bytes.TrimRight(b, "\r\n")
-		if len(b) == 0 {
-			continue
-		}
-		switch b[0] {
-		case '[':
+		case b[0] == '[':
 			e, perr := s.p.Parse(b)
 			if perr != nil {
-				s.warn(s.name, s.line, perr)
+				s.rd.Malformed(perr)
 				continue
 			}
 			if e.Kind == rtlog.Other || s.only != nil && !s.only.Logger(rtlog.Logger(b)) {
@@ -107,52 +83,45 @@ func (s *source) advance() bool {
 			}
 			s.cur = item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}
 			return true
-		case '{':
-			if it, ok := s.decodeJSON(b); ok {
-				s.cur = it
-				return true
-			}
 		}
 	}
+	return false
 }
 
-type typed struct {
-	Type string `json:"type"`
-}
-
-func (s *source) decodeJSON(b []byte) (item, bool) {
-	var t typed
-	if err := json.Unmarshal(b, &t); err != nil {
-		s.warn(s.name, s.line, fmt.Errorf("expected a JSON record: %v", err))
-		return item{}, false
-	}
-	switch t.Type {
-	case rtlog.TypeSample:
-		var smp rtlog.Sample
-		if err := json.Unmarshal(b, &smp); err != nil || smp.TS.IsZero() {
-			s.warn(s.name, s.line, fmt.Errorf("expected a sample record with ts and latency_us: %v", err))
+func (s *source) decodeJSON() (item, bool) {
+	switch s.rd.Type() {
+	case record.TypeSample:
+		var smp record.Sample
+		if !s.rd.Decode(&smp) {
+			return item{}, false
+		}
+		if smp.TS.IsZero() {
+			s.rd.Malformed(fmt.Errorf("sample record without ts"))
 			return item{}, false
 		}
 		if s.only != nil && !s.only.Sample(smp.Name) {
 			return item{}, false
 		}
 		return item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}, true
-	case hist.TypeInterval:
+	case record.TypeInterval:
 		if s.only != nil {
 			s.note()
 			return item{}, false
 		}
-		var st hist.Stats
-		if err := json.Unmarshal(b, &st); err != nil || st.Start.IsZero() {
-			s.warn(s.name, s.line, fmt.Errorf("expected an interval record with start: %v", err))
+		var st record.Stats
+		if !s.rd.Decode(&st) {
+			return item{}, false
+		}
+		if st.Start.IsZero() {
+			s.rd.Malformed(fmt.Errorf("interval record without start"))
 			return item{}, false
 		}
 		if st.Hist == "" && st.Count > 0 {
-			s.warn(s.name, s.line, fmt.Errorf("interval record with %d responses but no \"hist\"", st.Count))
+			s.rd.Malformed(fmt.Errorf("interval record with %d responses but no \"hist\"", st.Count))
 			return item{}, false
 		}
 		if _, err := hist.Decode(st.Hist); st.Hist != "" && err != nil {
-			s.warn(s.name, s.line, fmt.Errorf("interval record: %v", err))
+			s.rd.Malformed(fmt.Errorf("interval record: %v", err))
 			return item{}, false
 		}
 		return item{t: st.Start, rec: &st}, true
@@ -173,7 +142,7 @@ func (m *merger) Pop() any          { old := *m; x := old[len(old)-1]; *m = old[
 
 // Result is what Run returns besides the records it wrote.
 type Result struct {
-	Summary hist.Stats
+	Summary record.Stats
 	Total   *hist.Acc
 	Late    int64 // samples older than already written intervals (counted in the summary only)
 }
@@ -187,17 +156,10 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 	}
 	w := bufio.NewWriterSize(out, 64*1024)
 	total := hist.NewAcc(opts.Exceed...)
-	warned := 0
-	warn := func(name string, line int, err error) {
-		total.Malformed++
-		if opts.Warn != nil {
-			if warned < opts.MaxWarnings {
-				fmt.Fprintf(opts.Warn, "histo: %s line %d: %v\n", name, line, err)
-			} else if warned == opts.MaxWarnings {
-				fmt.Fprintf(opts.Warn, "histo: further warnings suppressed (all are counted as \"malformed\" in the summary)\n")
-			}
-			warned++
-		}
+	total.SetScale(opts.TimeScale)
+	probs := opts.Problems
+	if probs == nil {
+		probs = &record.Problems{Tool: "histo", W: opts.Warn, Max: opts.MaxWarnings}
 	}
 	var m merger
 	only := rtlog.NewNameMatcher(opts.Name)
@@ -209,12 +171,12 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 		noted = true
 	}
 	for _, in := range inputs {
-		s := &source{name: in.Name, r: bufio.NewReaderSize(in.R, 256*1024), warn: warn, ctx: ctx, only: only, note: note}
+		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note}
 		s.p.Loc = opts.Loc
 		if s.advance() {
 			m = append(m, s)
-		} else if s.ioErr != nil {
-			return nil, fmt.Errorf("%s: %v", in.Name, s.ioErr)
+		} else if err := s.rd.Err(); err != nil {
+			return nil, err
 		}
 	}
 	heap.Init(&m)
@@ -228,12 +190,9 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 			// warm-up: not measured
 		} else if it.rec != nil {
 			if err := total.AddStats(it.rec); err != nil {
-				warn(s.name, s.line, err)
+				s.rd.Malformed(err)
 			}
 		} else {
-			if opts.TimeScale > 0 && opts.TimeScale != 1 {
-				it.us = int64(float64(it.us)/opts.TimeScale + 0.5)
-			}
 			total.Add(it.t, it.us, it.failed)
 		}
 		if iv != nil && (opts.Since.IsZero() || !it.t.Before(opts.Since)) {
@@ -242,8 +201,8 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 		if s.advance() {
 			heap.Fix(&m, 0)
 		} else {
-			if s.ioErr != nil {
-				werr = fmt.Errorf("%s: %v", s.name, s.ioErr)
+			if err := s.rd.Err(); err != nil {
+				werr = err
 				break
 			}
 			heap.Pop(&m)
@@ -255,7 +214,8 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 		}
 		res.Late = iv.late
 	}
-	res.Summary = total.Stats(hist.TypeSummary, true)
+	total.Malformed += probs.Count()
+	res.Summary = total.Stats(record.TypeSummary, true)
 	if err := writeJSON(w, &res.Summary); err != nil && werr == nil {
 		werr = err
 	}
@@ -310,7 +270,7 @@ func (v *intervals) writer() {
 		a := j.a
 		a.Start = v.origin.Add(time.Duration(j.idx) * v.opts.Interval).In(a.End.Location())
 		a.End = a.Start.Add(v.opts.Interval)
-		st := a.Stats(hist.TypeInterval, !v.opts.NoHist)
+		st := a.Stats(record.TypeInterval, !v.opts.NoHist)
 		if err := writeJSON(v.w, &st); err != nil && v.err == nil {
 			v.err = err
 		}
@@ -355,6 +315,7 @@ func (v *intervals) add(it *item) error {
 		case a = <-v.free:
 		default:
 			a = hist.NewAcc(v.opts.Exceed...)
+			a.SetScale(v.opts.TimeScale)
 		}
 		v.open[i] = a
 	}

@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/perflab/perflab/lib/hist"
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/rtlog"
 )
 
@@ -49,7 +51,7 @@ func studyLog() (log string, responses, above10, above30 int, minMS int64) {
 	return string(b), responses, above10, above30, minMS
 }
 
-func run(t *testing.T, opts Options, inputs ...string) ([]hist.Stats, *Result) {
+func run(t *testing.T, opts Options, inputs ...string) ([]record.Stats, *Result) {
 	t.Helper()
 	var ins []Input
 	for i, s := range inputs {
@@ -63,11 +65,11 @@ func run(t *testing.T, opts Options, inputs ...string) ([]hist.Stats, *Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []hist.Stats
+	var recs []record.Stats
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var s hist.Stats
+		var s record.Stats
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			t.Fatalf("output line %q: %v", sc.Text(), err)
 		}
@@ -88,12 +90,12 @@ func TestStudyNumbers(t *testing.T) {
 		t.Fatalf("max %v, want 31250", s.MaxMS)
 	}
 	last := recs[len(recs)-1]
-	if last.Type != hist.TypeSummary {
+	if last.Type != record.TypeSummary {
 		t.Fatalf("last record is %q", last.Type)
 	}
 	var sum int64
 	for _, r := range recs[:len(recs)-1] {
-		if r.Type != hist.TypeInterval || r.End.Sub(r.Start) != time.Second {
+		if r.Type != record.TypeInterval || r.End.Sub(r.Start) != time.Second {
 			t.Fatalf("bad interval %+v", r)
 		}
 		sum += r.Count
@@ -143,7 +145,7 @@ func TestMalformedCountedWithFileAndLine(t *testing.T) {
 	if res.Summary.Count != 2 || res.Summary.Malformed != 2 {
 		t.Fatalf("count %d malformed %d", res.Summary.Count, res.Summary.Malformed)
 	}
-	if !strings.Contains(warn.String(), "histo: in0 line 2: malformed response line") || !strings.Contains(warn.String(), "in0 line 4:") {
+	if !strings.Contains(warn.String(), "histo: warning: in0:2: malformed response line") || !strings.Contains(warn.String(), "in0:4:") {
 		t.Fatalf("warnings: %q", warn.String())
 	}
 }
@@ -210,4 +212,39 @@ func sameHist(t *testing.T, a, b string) bool {
 		t.Fatalf("decode: %v %v", err1, err2)
 	}
 	return ha.Count() == hb.Count() && ha.Quantile(0.5) == hb.Quantile(0.5) && ha.Quantile(0.99) == hb.Quantile(0.99) && ha.MaxUS() == hb.MaxUS()
+}
+
+// Model time is one concept: a log and that log's own interval records give
+// the same statistics at any --time-scale (the histogram stays real time).
+func TestTimeScaleLogAndRecordsAgree(t *testing.T) {
+	var log strings.Builder
+	maxMS := 0
+	for i := 0; i < 3000; i++ {
+		ms := 180 + (i*7919)%2900 // 0.18–3.08 s: some above the model's 10 s at scale 0.1
+		maxMS = max(maxMS, ms)
+		fmt.Fprintf(&log, "[2020-06-30 15:%02d:%02d,%03d] h/INFO/x: Response time %d ms\n", 20+i/600, (i/10)%60, (i%10)*100, ms)
+	}
+	study := []hist.Threshold{{Label: "10s", D: 10 * time.Second}, {Label: "30s", D: 30 * time.Second}}
+	var records bytes.Buffer
+	if _, err := Run(context.Background(), Options{Interval: time.Second, Exceed: study, Loc: time.UTC},
+		[]Input{{"log", strings.NewReader(log.String())}}, &records); err != nil {
+		t.Fatal(err)
+	}
+	for _, scale := range []float64{1, 0.1, 0.05, 3} {
+		opts := Options{Exceed: study, Loc: time.UTC, TimeScale: scale}
+		_, fromLog := run(t, opts, log.String())
+		_, fromRecords := run(t, opts, records.String())
+		a, b := fromLog.Summary, fromRecords.Summary
+		if a.Count != 3000 || a.Count != b.Count || a.MinMS != b.MinMS || a.MaxMS != b.MaxMS ||
+			a.P50MS != b.P50MS || a.P99MS != b.P99MS || a.P999MS != b.P999MS ||
+			math.Abs(a.MeanMS-b.MeanMS) > 0.001 || a.Exceed["10s"] != b.Exceed["10s"] || a.Exceed["30s"] != b.Exceed["30s"] {
+			t.Errorf("scale %g: from the log %+v\nfrom its records %+v", scale, a, b)
+		}
+		if want := math.Round(float64(maxMS)/scale*1000) / 1000; a.MaxMS != want {
+			t.Errorf("scale %g: max %g ms, want %g", scale, a.MaxMS, want)
+		}
+		if scale != 1 && a.TimeScale != scale {
+			t.Errorf("scale %g: record says time_scale %g", scale, a.TimeScale)
+		}
+	}
 }

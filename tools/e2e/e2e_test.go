@@ -232,7 +232,7 @@ func TestBadInputOneLineErrorsAndExitCodes(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "slow.log"), []byte("[2020-06-30 15:20:02,168] h/INFO/x: Response time 35000 ms\n[2020-06-30 15:20:03,168] h/INFO/x: Response time x ms\n"), 0o644)
 	out, stderr, code := sh(t, dir, "histo --require study slow.log")
-	if code != 1 || !strings.Contains(out, `"type":"verdict"`) || !strings.Contains(stderr, "slow.log line 2") {
+	if code != 1 || !strings.Contains(out, `"type":"verdict"`) || !strings.Contains(stderr, "slow.log:2") {
 		t.Fatalf("histo requirement: exit %d, %q %q", code, out, stderr)
 	}
 	_, stderr, code = sh(t, dir, "plan trace nothing.log")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perflab/perflab/lib/record"
 	"github.com/valyala/fasthttp"
 )
 
@@ -78,10 +79,10 @@ func TestMinimalModelIsAFIFOServer(t *testing.T) {
 func TestFaultAnswers500ThenRecovers(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
-	var evs []Event
+	var evs []record.Event
 	s, url := start(t, Config{Model: "none", FaultParams: FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second,
 		Position: 2, Reaction: time.Second, Recovery: 500 * time.Millisecond, Scale: 0.01}})
-	s.faults.emit = func(e Event) { mu.Lock(); evs = append(evs, e); mu.Unlock() }
+	s.faults.emit = func(e record.Event) { mu.Lock(); evs = append(evs, e); mu.Unlock() }
 	if code, _ := post(t, url+"/fake_call"); code != 200 {
 		t.Fatalf("healthy: %d", code)
 	}
@@ -109,7 +110,7 @@ func TestFaultAnswers500ThenRecovers(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	names := []string{EvFault, EvDetected, EvNotified, EvRecovery, EvRecovered}
+	names := []string{record.EvFault, record.EvDetected, record.EvNotified, record.EvRecovery, record.EvRecovered}
 	if len(evs) != len(names) {
 		t.Fatalf("events %+v", evs)
 	}
@@ -142,8 +143,8 @@ func TestMascotsScheduleScaled(t *testing.T) {
 	var at []time.Duration
 	start := time.Now()
 	f := NewFaults(FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second, Position: 2,
-		Reaction: time.Second, Recovery: 500 * time.Millisecond, Scale: 0.001}, 42, func(e Event) {
-		if e.Event == EvFault {
+		Reaction: time.Second, Recovery: 500 * time.Millisecond, Scale: 0.001}, 42, func(e record.Event) {
+		if e.Event == record.EvFault {
 			mu.Lock()
 			at = append(at, time.Since(start))
 			mu.Unlock()
@@ -169,8 +170,8 @@ func TestSameSeedSameOutages(t *testing.T) {
 	t.Parallel()
 	draw := func(seed int64) []float64 {
 		var out []float64
-		f := NewFaults(FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second, Position: 2, Scale: 1}, seed, func(e Event) {
-			if e.Event == EvFault {
+		f := NewFaults(FaultParams{DetectMin: 26 * time.Second, DetectMax: 34 * time.Second, Position: 2, Scale: 1}, seed, func(e record.Event) {
+			if e.Event == record.EvFault {
 				out = append(out, e.OutageS)
 			}
 		})

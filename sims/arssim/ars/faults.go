@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 // Schedule says when faults are injected, as offsets from the start (unscaled).
@@ -105,28 +107,6 @@ func readSchedule(r io.Reader, path string) (Schedule, error) {
 	return l, nil
 }
 
-// Event is one step of fault management, written as a JSON line to --events.
-type Event struct {
-	Type  string    `json:"type"` // always "event"
-	Event string    `json:"event"`
-	TS    time.Time `json:"ts"`
-	// Fault counts faults from 1; all events of one outage share it.
-	Fault int `json:"fault"`
-	// OutageS and DetectS are the outage's planned length and its detection
-	// time (on "fault"), in scaled seconds.
-	OutageS float64 `json:"outage_s,omitempty"`
-	DetectS float64 `json:"detect_s,omitempty"`
-}
-
-// Event names, in the order they happen.
-const (
-	EvFault     = "fault"     // the ARS becomes faulted: POST/PUT answer 500
-	EvDetected  = "detected"  // the fault management notices it
-	EvNotified  = "notified"  // the operator is told (at detection)
-	EvRecovery  = "recovery"  // the operator has reacted; recovery action starts
-	EvRecovered = "recovered" // healthy again
-)
-
 // FaultParams are the fault-management durations (unscaled).
 type FaultParams struct {
 	DetectMin, DetectMax time.Duration // uniform detection time (26–34 s)
@@ -144,13 +124,13 @@ type Faults struct {
 	rng     *rand.Rand
 	faulted bool
 	count   int
-	emit    func(Event)
+	emit    func(record.Event)
 	now     func() time.Time
 	after   func(time.Duration, func())
 }
 
 // NewFaults returns a healthy ARS; emit receives every event (may be nil).
-func NewFaults(p FaultParams, seed int64, emit func(Event)) *Faults {
+func NewFaults(p FaultParams, seed int64, emit func(record.Event)) *Faults {
 	if p.Scale <= 0 {
 		p.Scale = 1
 	}
@@ -195,25 +175,25 @@ func (f *Faults) Trigger() bool {
 	react, recov := f.scale(f.p.Reaction), f.scale(f.p.Recovery)
 	f.mu.Unlock()
 	t0 := f.now()
-	f.send(Event{Event: EvFault, TS: t0, Fault: n, OutageS: (detect + react + recov).Seconds(), DetectS: detect.Seconds()})
+	f.send(record.Event{Event: record.EvFault, TS: t0, Fault: n, OutageS: (detect + react + recov).Seconds(), DetectS: detect.Seconds()})
 	f.after(detect, func() {
 		t := f.now()
-		f.send(Event{Event: EvDetected, TS: t, Fault: n})
-		f.send(Event{Event: EvNotified, TS: t, Fault: n})
+		f.send(record.Event{Event: record.EvDetected, TS: t, Fault: n})
+		f.send(record.Event{Event: record.EvNotified, TS: t, Fault: n})
 		f.after(react, func() {
-			f.send(Event{Event: EvRecovery, TS: f.now(), Fault: n})
+			f.send(record.Event{Event: record.EvRecovery, TS: f.now(), Fault: n})
 			f.after(recov, func() {
 				f.mu.Lock()
 				f.faulted = false
 				f.mu.Unlock()
-				f.send(Event{Event: EvRecovered, TS: f.now(), Fault: n})
+				f.send(record.Event{Event: record.EvRecovered, TS: f.now(), Fault: n})
 			})
 		})
 	})
 	return true
 }
 
-func (f *Faults) send(e Event) {
+func (f *Faults) send(e record.Event) {
 	e.Type = "event"
 	if f.emit != nil {
 		f.emit(e)

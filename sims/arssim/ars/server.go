@@ -15,6 +15,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/regress"
 	"github.com/perflab/perflab/lib/simserver"
 )
@@ -137,7 +138,7 @@ func (s *Server) flushLog() {
 	s.logMu.Unlock()
 }
 
-func (s *Server) event(e Event) {
+func (s *Server) event(e record.Event) {
 	s.logf(0, "INFO", "%s", eventLine(e))
 	if s.events == nil {
 		return
@@ -148,16 +149,16 @@ func (s *Server) event(e Event) {
 	s.evMu.Unlock()
 }
 
-func eventLine(e Event) string {
+func eventLine(e record.Event) string {
 	ts := e.TS.Format("2006-01-02 15:04:05.000")
 	switch e.Event {
-	case EvFault:
+	case record.EvFault:
 		return fmt.Sprintf("ARS faulted @%s; operator will be notified in %.3fs", ts, e.DetectS)
-	case EvRecovered:
+	case record.EvRecovered:
 		return "ARS recovered @" + ts
-	case EvDetected:
+	case record.EvDetected:
 		return "Fault detected @" + ts
-	case EvNotified:
+	case record.EvNotified:
 		return "Operator notified @" + ts
 	default:
 		return "Recovery action started @" + ts
@@ -267,21 +268,6 @@ func AllowControl(remote net.IP, token, want string) bool {
 	return remote != nil && remote.IsLoopback()
 }
 
-// State is what GET /_arssim/state answers.
-type State struct {
-	Type     string  `json:"type"` // "state"
-	Faulted  bool    `json:"faulted"`
-	Faults   int     `json:"faults"`
-	Inflight int64   `json:"inflight"`
-	UptimeS  float64 `json:"uptime_s"`
-	Model    string  `json:"model"`
-	// How late answers left against the model's completion instants: the
-	// simulator's own error, to check that it is exact and not the bottleneck.
-	Processed int64   `json:"processed"`
-	LateP99MS float64 `json:"late_p99_ms"`
-	LateMaxMS float64 `json:"late_max_ms"`
-}
-
 // Lateness is the record of how late answers left against the model.
 func (s *Server) Lateness() *simserver.Lateness { return s.late }
 
@@ -304,7 +290,7 @@ func (s *Server) control(ctx *fasthttp.RequestCtx) {
 		}
 	case "/_arssim/state":
 		n, p99, mx := s.late.Accuracy()
-		b, _ := json.Marshal(State{Type: "state", Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
+		b, _ := json.Marshal(record.State{Type: record.TypeState, Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
 			Inflight: s.gate.Inflight(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model,
 			Processed: n, LateP99MS: p99.Seconds() * 1000, LateMaxMS: mx.Seconds() * 1000})
 		ctx.SetContentType("application/json")

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/perflab/perflab/lib/jsonl"
+	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/regress"
 	"github.com/perflab/perflab/lib/simserver"
 )
@@ -95,7 +96,7 @@ func (s *Server) LogsHandler(ctx *fasthttp.RequestCtx) {
 	s.logMu.Unlock()
 	s.requests.Store(0)
 	if s.cfg.Events != nil {
-		jsonl.Write(s.cfg.Events, map[string]any{"type": "event", "event": "logs_reset", "ts": time.Now()})
+		jsonl.Write(s.cfg.Events, record.Event{Type: record.TypeEvent, Event: record.EvLogsReset, TS: time.Now()})
 	}
 	ctx.SetContentType("text/plain")
 	ctx.SetBodyString("Logs reset\n")

@@ -1,13 +1,10 @@
-package rtlog
+package record
 
 import (
 	"encoding/json"
 	"strconv"
 	"time"
 )
-
-// TypeSample is the type of a per-send record (fire --format jsonl).
-const TypeSample = "sample"
 
 // Sample is one completed send (docs/formats.md, "sample").
 type Sample struct {
