@@ -16,11 +16,11 @@ type Event struct {
 
 // Event names, in the order they happen.
 const (
-	EvFault     = "fault"     // the ARS is faulted: POST/PUT answer 500
-	EvDetected  = "detected"  // the fault was detected
-	EvNotified  = "notified"  // the operator was notified
-	EvRecovery  = "recovery"  // the recovery action started
-	EvRecovered = "recovered" // the ARS is healthy again
+	EvFault     = "fault"      // the ARS is faulted: POST/PUT answer 500
+	EvDetected  = "detected"   // the fault was detected
+	EvNotified  = "notified"   // the operator was notified
+	EvRecovery  = "recovery"   // the recovery action started
+	EvRecovered = "recovered"  // the ARS is healthy again
 	EvLogsReset = "logs_reset" // teasim: GET /logs/reset (a load test starts)
 )
 
