@@ -6,7 +6,9 @@ SIMS    := arssim teasim
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/perflab/perflab/lib/cli.Version=$(VERSION)
 
-.PHONY: all build test vet fmt-check bench demo fuzz clean
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test vet staticcheck tidy-check fmt-check bench demo fuzz clean
 
 all: build
 
@@ -20,13 +22,24 @@ build:
 # in executions, not seconds: Go 1.26's fuzzer can fail a run that ends on a
 # wall-clock -fuzztime with a spurious "context deadline exceeded" (golang/go#75804,
 # fixed in Go 1.27; it failed our CI once).
-test: build fmt-check vet
+test: build fmt-check vet staticcheck tidy-check
 	$(GO) test -count=1 -timeout 600s ./...
 	$(GO) test -race -count=1 -timeout 600s ./lib/... ./sims/...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=50000x
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck runs from the module proxy at a pinned version (no install step).
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+# go.mod and go.sum must be what `go mod tidy` makes of them.
+tidy-check:
+	@cp go.mod /tmp/perflab-go.mod.$$$$ && cp go.sum /tmp/perflab-go.sum.$$$$ && $(GO) mod tidy && \
+	if ! cmp -s go.mod /tmp/perflab-go.mod.$$$$ || ! cmp -s go.sum /tmp/perflab-go.sum.$$$$; then \
+		echo "go.mod/go.sum are not tidy: run go mod tidy"; cp /tmp/perflab-go.mod.$$$$ go.mod; cp /tmp/perflab-go.sum.$$$$ go.sum; exit 1; fi; \
+	rm -f /tmp/perflab-go.mod.$$$$ /tmp/perflab-go.sum.$$$$
 
 fmt-check:
 	@out=$$(gofmt -l lib tools sims); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

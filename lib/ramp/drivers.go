@@ -112,7 +112,7 @@ func StartFire(cfg FireConfig) (*FireDriver, error) {
 		errc: make(chan error, 1), stderr: cfg.Stderr, load: cfg.Load, think: map[string]time.Duration{}}
 	go func() {
 		defer close(d.intervals)
-		rd := record.NewReader(nil, pr, "fire's feedback", &record.Problems{Tool: "rampctl", W: cfg.Stderr})
+		rd := record.NewReader(context.Background(), pr, "fire's feedback", &record.Problems{Tool: "rampctl", W: cfg.Stderr})
 		for rd.Next() {
 			var s record.Stats
 			if rd.Type() == record.TypeInterval && rd.Decode(&s) {
@@ -359,7 +359,7 @@ func (g LegacyLog) Finish(r record.Result) {
 // truncated last line a crash leaves, is reported and skipped.
 func ReadSteps(r io.Reader, name string, p *record.Problems) (map[int]record.Step, error) {
 	out := map[int]record.Step{}
-	rd := record.NewReader(nil, r, name, p)
+	rd := record.NewReader(context.Background(), r, name, p)
 	for rd.Next() {
 		var s record.Step
 		if rd.Type() != record.TypeStep || !rd.Decode(&s) {

@@ -222,7 +222,7 @@ func (r *Reader) Err() error {
 // their time. A type hidden in a nested object is not the record's, so the
 // fast path only takes a "type" key at the top level before any nesting.
 func typeOf(b []byte) (string, bool) {
-	if i := bytes.Index(b, []byte(`"type":"`)); i > 0 && bytes.IndexAny(b[1:i], "{[") < 0 {
+	if i := bytes.Index(b, []byte(`"type":"`)); i > 0 && !bytes.ContainsAny(b[1:i], "{[") {
 		rest := b[i+8:]
 		if j := bytes.IndexByte(rest, '"'); j >= 0 && bytes.IndexByte(rest[:j], '\\') < 0 {
 			return string(rest[:j]), true

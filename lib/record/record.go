@@ -20,6 +20,7 @@ const (
 	TypeEvent    = "event"    // one step of arssim's fault management
 	TypeState    = "state"    // arssim's GET /_arssim/state
 	TypeManifest = "manifest" // a run directory's manifest.json
+	TypeSegment  = "segment"  // start and end of one segment of a segmented run
 )
 
 // Version is the stream format's version (docs/formats.md): the plan
@@ -48,6 +49,8 @@ func New(typ string) any {
 		return &State{}
 	case TypeManifest:
 		return &Manifest{}
+	case TypeSegment:
+		return &Segment{}
 	}
 	return nil
 }
@@ -55,5 +58,5 @@ func New(typ string) any {
 // Types lists every record type, in the order docs/formats.md presents them.
 func Types() []string {
 	return []string{TypePlan, TypeScenario, TypeStage, TypeEnd, TypeSample, TypeInterval, TypeSummary,
-		TypeVerdict, TypeStep, TypeResult, TypeEvent, TypeState, TypeManifest}
+		TypeVerdict, TypeStep, TypeResult, TypeEvent, TypeState, TypeManifest, TypeSegment}
 }

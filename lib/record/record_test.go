@@ -10,7 +10,7 @@ import (
 func TestSampleRoundTrip(t *testing.T) {
 	s := Sample{Type: TypeSample, TS: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC),
 		Scheduled: time.Date(2026, 1, 2, 3, 4, 4, 0, time.UTC), Name: `fake"call`, LatencyUS: 1234567,
-		Status: 500, Tries: 4, Error: "gave up", Users: 7}
+		Status: 500, Tries: 4, Error: "gave up", Users: 7, Run: "r1", Segment: "2/4"}
 	var got Sample
 	if err := json.Unmarshal(s.AppendJSON(nil), &got); err != nil {
 		t.Fatal(err)

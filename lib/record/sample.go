@@ -19,6 +19,10 @@ type Sample struct {
 	Tries     int       `json:"tries"`
 	Error     string    `json:"error,omitempty"`
 	Users     int       `json:"users,omitempty"`
+	// Run and Segment name the run and the segment ("I/N") of a segmented
+	// run (fire --run, --segment); absent otherwise.
+	Run     string `json:"run,omitempty"`
+	Segment string `json:"segment,omitempty"`
 }
 
 // Failed reports whether the send ended in an error: a transport error or
@@ -52,6 +56,14 @@ func (s *Sample) AppendJSON(b []byte) []byte {
 	if s.Users != 0 {
 		b = append(b, `,"users":`...)
 		b = strconv.AppendInt(b, int64(s.Users), 10)
+	}
+	if s.Run != "" {
+		b = append(b, `,"run":`...)
+		b = appendString(b, s.Run)
+	}
+	if s.Segment != "" {
+		b = append(b, `,"segment":`...)
+		b = appendString(b, s.Segment)
 	}
 	return append(b, "}\n"...)
 }

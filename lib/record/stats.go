@@ -32,7 +32,11 @@ type Stats struct {
 	// run against a simulator at --time-scale (absent: real time). Hist is
 	// always real microseconds, so records of any scale merge exactly.
 	TimeScale float64 `json:"time_scale,omitempty"`
-	Hist      string  `json:"hist,omitempty"`
+	// Run and Segment (fire's records of a segmented run) name the run and
+	// the segment, "I/N".
+	Run     string `json:"run,omitempty"`
+	Segment string `json:"segment,omitempty"`
+	Hist    string `json:"hist,omitempty"`
 }
 
 // Latencies returns pointers to every latency field, for code that converts

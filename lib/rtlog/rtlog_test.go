@@ -2,9 +2,12 @@ package rtlog
 
 import (
 	"errors"
+	"reflect"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/perflab/perflab/lib/record"
 )
 
 func TestParseVariants(t *testing.T) {
@@ -129,4 +132,24 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSegmentLineRoundTrip(t *testing.T) {
+	seg := &record.Segment{Type: record.TypeSegment, Run: "r1", Segment: "2/4", Phase: record.SegmentStart,
+		TS: time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC), StartAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), LagMS: 6}
+	b, err := AppendSegment(nil, seg, "host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Parser
+	if e, err := p.Parse(b[:len(b)-1]); err != nil || e.Kind != Other {
+		t.Fatalf("a segment line must not read as a response: %+v %v", e, err)
+	}
+	got, ok, err := ParseSegment(b[:len(b)-1])
+	if !ok || err != nil || !reflect.DeepEqual(got, seg) {
+		t.Fatalf("round trip of %s: %+v %v %v", b, got, ok, err)
+	}
+	if _, ok, _ := ParseSegment([]byte("[2026-01-02 03:04:05,006] h/INFO/fire.x: Response time 3 ms")); ok {
+		t.Fatal("a response line read as a segment mark")
+	}
 }
