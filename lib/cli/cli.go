@@ -20,6 +20,8 @@ const (
 	ExitRequirement = 1 // a requirement was violated
 	ExitUsage       = 2 // usage, input or other error
 	ExitNoSat       = 3 // rampctl: no saturation point up to --max-users
+	ExitNoSuccess   = 4 // fire: not one send succeeded (a wrong target, a dead server)
+	ExitIncomplete  = 5 // histo: a segmented run is incomplete (a segment missing, doubled, failed or late)
 	ExitSignal      = 130
 )
 
