@@ -24,8 +24,8 @@ type checkRow struct {
 }
 
 type statRow struct {
-	Label                                      string
-	Count, Errors, RPS                         string
+	Label                                     string
+	Count, Errors, RPS                        string
 	Min, P50, P90, P95, P99, P999, Max, Scale string
 }
 
@@ -33,8 +33,8 @@ type eventRow struct{ Time, Event, Fault, Outage, Detect string }
 
 type levelRow struct {
 	N, Users, Start, Length, Offered, Achieved, Count, Errors string
-	Mean, P50, P99, Max, Headroom, Outcome                   string
-	Pass                                                     bool
+	Mean, P50, P99, Max, Headroom, Outcome                    string
+	Pass                                                      bool
 }
 
 // verdicts are every input's verdict with each check's margin.
