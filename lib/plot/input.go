@@ -69,12 +69,36 @@ func Read(ctx context.Context, r io.Reader, name string, p *record.Problems) (*D
 	before := p.Count()
 	rd := record.NewReader(ctx, r, name, p)
 	for rd.Next() {
-		if err := d.add(rd); err != nil {
-			rd.Malformed(err)
-		}
+		d.Take(rd)
 	}
 	d.Malformed = p.Count() - before
 	return d, rd.Err()
+}
+
+// Take adds the reader's current line to d (a reader of a growing file
+// calls it line by line); a line it cannot use is reported as malformed.
+func (d *Data) Take(rd *record.Reader) {
+	if err := d.add(rd); err != nil {
+		rd.Malformed(err)
+	}
+}
+
+// Trim keeps the last n intervals, steps and events: a follower of a
+// growing file holds bounded memory.
+func (d *Data) Trim(n int) {
+	if k := len(d.Intervals) - n; k > 0 {
+		d.Intervals = append(d.Intervals[:0:0], d.Intervals[k:]...)
+		d.ivLines = append(d.ivLines[:0:0], d.ivLines[k:]...)
+	}
+	if k := len(d.Steps) - n; k > 0 {
+		d.Steps = append(d.Steps[:0:0], d.Steps[k:]...)
+	}
+	if k := len(d.Events) - n; k > 0 {
+		d.Events = append(d.Events[:0:0], d.Events[k:]...)
+	}
+	if k := len(d.Groups) - n; k > 0 {
+		d.Groups = append(d.Groups[:0:0], d.Groups[k:]...)
+	}
 }
 
 // add takes the reader's current line into d; an error marks it malformed.

@@ -61,7 +61,7 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 		f.Files = []string{"-"}
 	}
 	if f.Live != "" {
-		return live(ctx, f, stderr)
+		return serveLive(ctx, f, stderr)
 	}
 	format, err := outFormat(f)
 	if err != nil {
