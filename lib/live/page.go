@@ -2,12 +2,12 @@ package live
 
 import "html/template"
 
-// pageTmpl is the live page: it asks for state.json every second, writes
+// pageTmpl is the live page: it asks for state.json twice a second, writes
 // the numbers as text, and swaps in a figure when the data changed. No
 // external resource; the token (if any) travels in every request.
 var pageTmpl = template.Must(template.New("live").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>perflab live</title>
+<title>perflab live</title><link rel="icon" href="data:,">
 <style>
 body{font-family:system-ui,sans-serif;margin:0;background:#f6f6f4;color:#141414}
 main{max-width:1060px;margin:0 auto;padding:1rem 1.5rem 2rem}
@@ -68,12 +68,12 @@ async function tick() {
     set("verdict-text", s.verdict);
     set("files", (s.files || []).map(f => f.name + ": " + f.intervals + " intervals, " + f.steps + " steps, " + f.events + " events" +
       (f.restarts ? ", restarted " + f.restarts + "×" : "") + (f.error ? " (" + f.error + ")" : "")).join(" · "));
-    if (s.version !== shown) { shown = s.version; ["rt", "tput", "load"].forEach(n => figure(n, s.version)); }
+    if (s.version !== shown) { shown = s.version; s.figures.forEach(n => figure(n, s.version)); }
   } catch (e) {
     const c = document.getElementById("conn"); c.textContent = "connection lost, retrying"; c.className = "bad";
   }
 }
-tick(); setInterval(tick, 1000);
+tick(); setInterval(tick, 500);
 </script>
 </body></html>
 `))

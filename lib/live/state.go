@@ -24,6 +24,7 @@ type state struct {
 	Level   *level      `json:"level,omitempty"`
 	Verdict string      `json:"verdict,omitempty"` // "PASS …" or "FAIL …"
 	Pass    *bool       `json:"pass,omitempty"`
+	Figures []string    `json:"figures"` // the charts there is data for
 }
 
 type fileState struct {
@@ -70,6 +71,13 @@ func (s *Server) snapshot() view {
 			v.steps = append(v.steps, &d)
 		}
 		v.state.add(&d)
+	}
+	v.state.Figures = []string{}
+	if v.state.Latest != nil {
+		v.state.Figures = append(v.state.Figures, "rt", "tput")
+	}
+	if len(v.steps) > 0 {
+		v.state.Figures = append(v.state.Figures, "load")
 	}
 	return v
 }

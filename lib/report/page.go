@@ -9,6 +9,7 @@ var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:">
 <title>perflab run {{.Name}}</title>
+<link rel="icon" href="data:,">
 <style>
 {{.Font}}
 body{font-family:'Roboto Medium',system-ui,sans-serif;margin:0;color:#141414;background:#f6f6f4}
