@@ -69,8 +69,10 @@ cleanup
 [ $RC -le 1 ] || [ $RC -eq 3 ] || { cat "$RUN/rampctl.stderr" >&2; die "rampctl --exec failed ($RC)"; }
 run plotrt --title "Locust stepped by rampctl --exec (model time)" -o "$RUN/latency-vs-load.png" "$RUN/steps.jsonl" 2>/dev/null
 finish_run "$SEED"
+plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
 
 echo "Locust as the load tester (model time; time scale $SCALE):"
 grep -v '^histo: requirement violated$' "$RUN/histo.stderr" | sed 's/^histo: /  /' || true
 grep -v -e '^rampctl: level' -e '^fire: ' "$RUN/rampctl.stderr" | sed 's/^/  /' || true
 echo "  figures: $RUN/response-times.png $RUN/latency-vs-load.png"
+echo "  report: $RUN/report.html"

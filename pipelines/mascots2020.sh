@@ -49,8 +49,10 @@ run plotrt --title "Tests under Fault (MASCOTS 2020), model time (time scale $SC
 	--fault-band 28s-36s --minus-min -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 run plotrt --kind dist -o "$RUN/distribution.png" "$RUN/histo.jsonl" 2>/dev/null
 finish_run "$SEED"
+plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
 
 echo "Tests under Fault — the study's statistics (model time; time scale $SCALE):"
 grep -v '^histo: requirement violated$' "$RUN/histo.stderr" | sed 's/^histo: /  /' || true
 echo "  faults injected: $(grep -c '"event":"fault"' "$RUN/events.jsonl" || true)"
 echo "  figure: $RUN/response-times.png"
+echo "  report: $RUN/report.html"

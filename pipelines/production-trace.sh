@@ -42,15 +42,18 @@ say "replaying $(basename "$TRACE") ${FROM:+from $FROM }${TO:+to $TO }at ${SPEED
 run fire --target ":$PORT" --max-inflight 20000 --feedback "$RUN/feedback.jsonl" --progress 30s "$RUN/plan.jsonl" >"$RUN/locust_log.log"
 cleanup
 set +e
-run histo --time-scale "$SCALE" --interval "${SPEEDUP}s" "$RUN/locust_log.log" >"$RUN/histo.jsonl" 2>"$RUN/histo.stderr"
+# one interval per minute of the day: histo's --interval is real time, a model minute is 60 × SCALE s
+run histo --time-scale "$SCALE" --interval "$(mul 60 "$SCALE")s" "$RUN/locust_log.log" >"$RUN/histo.jsonl" 2>"$RUN/histo.stderr"
 if [ "$KIND" = All_requests_per_time_unit ]; then # the alarms alone: what EN 50136 judges
 	run histo --time-scale "$SCALE" --interval 0 --name ID_REQ_KC_STORE7D3BPACKET --require study \
 		"$RUN/locust_log.log" >"$RUN/alarms.jsonl" 2>"$RUN/alarms.stderr"
 fi
 set -e
+CLOCK=$(grep -m1 '"type":"stage"' "$RUN/plan.jsonl" | sed -n 's/.*"label":"\([0-9:]*\)".*/\1/p') # the trace's first second
 run plotrt --title "Production load of $DAY against the ARS model (rast-2022), model time" --limits none \
-	-o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
+	${CLOCK:+--model-clock "$CLOCK"} -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 finish_run "$SEED"
+plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
 echo "Production trace $DAY (${SPEEDUP}x, model time):"
 grep -v '^histo: requirement violated$' "$RUN/histo.stderr" | sed 's/^histo: /  /' || true
 if [ -f "$RUN/alarms.stderr" ]; then
@@ -58,3 +61,4 @@ if [ -f "$RUN/alarms.stderr" ]; then
 	grep -v '^histo: requirement violated$' "$RUN/alarms.stderr" | sed 's/^histo: /    /' || true
 fi
 echo "  figure: $RUN/response-times.png (each point: one minute of the day)"
+echo "  report: $RUN/report.html"

@@ -49,7 +49,9 @@ cleanup
 [ $RC -eq 0 ] || [ $RC -eq 1 ] || [ $RC -eq 3 ] || { cat "$RUN/rampctl.stderr" >&2; die "rampctl failed ($RC)"; }
 run plotrt --title "Saturation of the ARS model ($MODEL), model time" -o "$RUN/latency-vs-load.png" "$RUN/steps.jsonl" 2>/dev/null
 finish_run "$SEED"
+plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
 
 echo "Saturation search ($SEARCH) against arssim --model lr --model-file $MODEL (time scale $SCALE):"
 grep -v -e '^rampctl: level' -e '^fire: ' "$RUN/rampctl.stderr" | sed 's/^/  /' || true
 echo "  figure: $RUN/latency-vs-load.png"
+echo "  report: $RUN/report.html"

@@ -49,7 +49,9 @@ run histo --exceed 100ms,1s "$RUN/locust_log.log" >"$RUN/histo.jsonl" 2>"$RUN/hi
 set -e
 run plotrt --title "TeaStore $F profile against teasim" --limits none -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 finish_run "$SEED"
+plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
 echo "TeaStore $F profile against teasim:"
 grep -v '^histo: requirement violated$' "$RUN/histo.stderr" | sed 's/^histo: /  /' || true
 grep -h "teasim:" "$RUN/teasim.stderr" | tail -1 | sed 's/^/  /'
 echo "  figure: $RUN/response-times.png"
+echo "  report: $RUN/report.html"

@@ -1,13 +1,12 @@
-// Package plot draws perflab's figures on go-charts' Painter: a time or
-// numeric x axis, linear or log y axis, dot and line series, threshold lines,
-// shaded windows and bands, and a legend outside the data.
+// Package plot draws perflab's figures on go-charts' Painter: a time,
+// elapsed-time or numeric x axis, linear or log y axis, dot and line series,
+// threshold lines, marked points, shaded windows and bands, and a legend
+// outside the data. The same input always gives the same bytes.
 package plot
 
 import (
 	"fmt"
 	"math"
-	"strings"
-	"time"
 
 	charts "github.com/vicanso/go-charts/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
@@ -21,6 +20,7 @@ const (
 	Line Mark = iota
 	Dots
 	Crosses
+	Rings // hollow circles, drawn over other series (failed levels)
 )
 
 // Series is one set of points.
@@ -40,6 +40,14 @@ type HLine struct {
 	Dash  bool
 }
 
+// VLine is a vertical marker (the saturation point).
+type VLine struct {
+	Name  string
+	X     float64
+	Color drawing.Color
+	Dash  bool
+}
+
 // Band is a shaded range: vertical (X0..X1, e.g. a fault window) or
 // horizontal (Y0..Y1, e.g. the expected fault band).
 type Band struct {
@@ -49,16 +57,29 @@ type Band struct {
 	Color          drawing.Color
 }
 
+// Tick is an x axis tick at X labelled Label.
+type Tick struct {
+	X     float64
+	Label string
+}
+
 // Figure is one chart.
 type Figure struct {
 	Title, XLabel, YLabel string
 	XTime                 bool // x values are Unix seconds, labelled as clock times
-	LogX, LogY            bool
-	Series                []Series
-	HLines                []HLine
-	Bands                 []Band
-	Width, Height         int
-	XTickFormat           func(float64) string
+	// XElapsed: x values are seconds since a start, labelled m:ss or h:mm;
+	// with ClockStart > 0 labelled as the clock from that second of the day.
+	XElapsed   bool
+	ClockStart float64
+	LogX, LogY bool
+	Series     []Series
+	HLines     []HLine
+	VLines     []VLine
+	Bands      []Band
+	Width      int
+	Height     int
+	// XTicks, when set, are the x axis ticks (else they are chosen).
+	XTicks []Tick
 }
 
 // Colours used across figures (colour-blind safe where it matters).
@@ -83,36 +104,31 @@ var (
 // never disappears.
 const MaxPoints = 6000
 
-type frame struct {
-	left, top, right, bottom int
-	x0, x1, y0, y1           float64
-	logX, logY               bool
-}
+// Size bounds: a figure outside them is refused (a 100000² canvas would
+// need 40 GB).
+const (
+	MinWidth, MaxWidth   = 400, 8000
+	MinHeight, MaxHeight = 300, 8000
+)
 
-func (f *frame) tx(v float64) float64 {
-	if f.logX {
-		v = math.Log10(math.Max(v, 1e-12))
+// CheckSize reports a width or height outside the bounds, naming the flag.
+func CheckSize(w, h int) error {
+	if w < MinWidth || w > MaxWidth {
+		return fmt.Errorf("--width %d: expected %d to %d pixels", w, MinWidth, MaxWidth)
 	}
-	return v
-}
-func (f *frame) ty(v float64) float64 {
-	if f.logY {
-		v = math.Log10(math.Max(v, 1e-12))
+	if h < MinHeight || h > MaxHeight {
+		return fmt.Errorf("--height %d: expected %d to %d pixels", h, MinHeight, MaxHeight)
 	}
-	return v
-}
-func (f *frame) px(v float64) int {
-	return f.left + int(math.Round((f.tx(v)-f.x0)/(f.x1-f.x0)*float64(f.right-f.left)))
-}
-func (f *frame) py(v float64) int {
-	y := f.bottom - int(math.Round((f.ty(v)-f.y0)/(f.y1-f.y0)*float64(f.bottom-f.top)))
-	return min(max(y, f.top-2), f.bottom+2)
+	return nil
 }
 
 // Render draws the figure as "png" or "svg".
 func (fig *Figure) Render(format string) ([]byte, error) {
 	if fig.Width == 0 {
 		fig.Width, fig.Height = 1200, 720
+	}
+	if err := CheckSize(fig.Width, fig.Height); err != nil {
+		return nil, err
 	}
 	p, err := charts.NewPainter(charts.PainterOptions{Type: format, Width: fig.Width, Height: fig.Height})
 	if err != nil {
@@ -124,6 +140,16 @@ func (fig *Figure) Render(format string) ([]byte, error) {
 		return nil, err
 	}
 	fig.drawAxes(p, fr)
+	fig.drawBands(p, fr)
+	fig.drawLines(p, fr)
+	for _, s := range fig.Series {
+		fig.drawSeries(p, fr, s)
+	}
+	fig.drawLegend(p, fr)
+	return p.Bytes()
+}
+
+func (fig *Figure) drawBands(p *charts.Painter, fr *frame) {
 	for _, b := range fig.Bands {
 		fill := b.Color
 		fill.A = 60
@@ -139,20 +165,25 @@ func (fig *Figure) Render(format string) ([]byte, error) {
 		}
 		p.Rect(charts.Box{Left: x0, Right: x1, Top: y0, Bottom: y1})
 	}
-	for _, h := range fig.HLines {
-		style := charts.Style{StrokeColor: h.Color, StrokeWidth: 2}
-		if h.Dash {
+}
+
+func (fig *Figure) drawLines(p *charts.Painter, fr *frame) {
+	stroke := func(c drawing.Color, dash bool, pts []charts.Point) {
+		style := charts.Style{StrokeColor: c, StrokeWidth: 2}
+		if dash {
 			style.StrokeDashArray = []float64{8, 5}
 		}
 		p.SetDrawingStyle(style)
+		p.LineStroke(pts)
+	}
+	for _, h := range fig.HLines {
 		y := fr.py(h.Y)
-		p.LineStroke([]charts.Point{{X: fr.left, Y: y}, {X: fr.right, Y: y}})
+		stroke(h.Color, h.Dash, []charts.Point{{X: fr.left, Y: y}, {X: fr.right, Y: y}})
 	}
-	for _, s := range fig.Series {
-		fig.drawSeries(p, fr, s)
+	for _, v := range fig.VLines {
+		x := clampX(fr, fr.px(v.X))
+		stroke(v.Color, v.Dash, []charts.Point{{X: x, Y: fr.top}, {X: x, Y: fr.bottom}})
 	}
-	fig.drawLegend(p, fr)
-	return p.Bytes()
 }
 
 func clampX(fr *frame, x int) int { return min(max(x, fr.left), fr.right) }
@@ -160,7 +191,7 @@ func clampX(fr *frame, x int) int { return min(max(x, fr.left), fr.right) }
 func (fig *Figure) drawSeries(p *charts.Painter, fr *frame, s Series) {
 	pts := make([]charts.Point, 0, len(s.X))
 	for i := range s.X {
-		if i >= len(s.Y) || math.IsNaN(s.Y[i]) || (fr.logY && s.Y[i] <= 0) {
+		if i >= len(s.Y) || math.IsNaN(s.Y[i]) || (fr.logY && s.Y[i] <= 0) || (fr.logX && s.X[i] <= 0) {
 			continue
 		}
 		pts = append(pts, charts.Point{X: fr.px(s.X[i]), Y: fr.py(s.Y[i])})
@@ -175,26 +206,30 @@ func (fig *Figure) drawSeries(p *charts.Painter, fr *frame, s Series) {
 		if len(pts) > 0 {
 			p.LineStroke(pts)
 		}
-		p.SetDrawingStyle(charts.Style{StrokeColor: s.Color, FillColor: s.Color, StrokeWidth: 1})
 		if len(pts) <= 60 {
+			p.SetDrawingStyle(charts.Style{StrokeColor: s.Color, FillColor: s.Color, StrokeWidth: 1})
 			for _, q := range pts {
 				p.Circle(3.5, q.X, q.Y)
 				p.FillStroke()
 			}
 		}
 	case Dots:
-		pts = thin(pts)
 		p.SetDrawingStyle(charts.Style{StrokeColor: s.Color, FillColor: s.Color, StrokeWidth: 1})
-		for _, q := range pts {
+		for _, q := range thin(pts) {
 			p.Circle(2.5, q.X, q.Y)
 			p.FillStroke()
 		}
 	case Crosses:
-		pts = thin(pts)
 		p.SetDrawingStyle(charts.Style{StrokeColor: s.Color, StrokeWidth: 1.5})
-		for _, q := range pts {
+		for _, q := range thin(pts) {
 			p.LineStroke([]charts.Point{{X: q.X - 3, Y: q.Y - 3}, {X: q.X + 3, Y: q.Y + 3}})
 			p.LineStroke([]charts.Point{{X: q.X - 3, Y: q.Y + 3}, {X: q.X + 3, Y: q.Y - 3}})
+		}
+	case Rings:
+		p.SetDrawingStyle(charts.Style{StrokeColor: s.Color, StrokeWidth: 2})
+		for _, q := range thin(pts) {
+			p.Circle(7, q.X, q.Y)
+			p.Stroke()
 		}
 	}
 }
@@ -215,275 +250,4 @@ func thin(pts []charts.Point) []charts.Point {
 		}
 	}
 	return out
-}
-
-func (fig *Figure) dataRange() (x0, x1, y0, y1 float64, ok bool) {
-	x0, y0 = math.Inf(1), math.Inf(1)
-	x1, y1 = math.Inf(-1), math.Inf(-1)
-	upd := func(x, y float64, useX, useY bool) {
-		if useX && !math.IsNaN(x) && !(fig.LogX && x <= 0) {
-			x0, x1 = math.Min(x0, x), math.Max(x1, x)
-		}
-		if useY && !math.IsNaN(y) && !(fig.LogY && y <= 0) {
-			y0, y1 = math.Min(y0, y), math.Max(y1, y)
-		}
-	}
-	for _, s := range fig.Series {
-		for i := range s.X {
-			if i < len(s.Y) {
-				upd(s.X[i], s.Y[i], true, true)
-			}
-		}
-	}
-	for _, h := range fig.HLines {
-		upd(0, h.Y, false, true)
-	}
-	for _, b := range fig.Bands {
-		if !b.Vertical {
-			upd(0, b.Y0, false, true)
-			upd(0, b.Y1, false, true)
-		}
-	}
-	ok = !math.IsInf(x0, 0) && !math.IsInf(y0, 0)
-	return
-}
-
-func (fig *Figure) layout(p *charts.Painter) (*frame, error) {
-	x0, x1, y0, y1, ok := fig.dataRange()
-	if !ok {
-		return nil, fmt.Errorf("nothing to plot: the input holds no data points")
-	}
-	fr := &frame{logX: fig.LogX, logY: fig.LogY}
-	if fig.LogX {
-		x0, x1 = math.Floor(math.Log10(x0)), math.Ceil(math.Log10(x1))
-	}
-	if fig.LogY {
-		y0, y1 = math.Floor(math.Log10(y0)), math.Ceil(math.Log10(y1))
-	} else {
-		y0 = math.Min(y0, 0)
-		y1 += (y1 - y0) * 0.05
-	}
-	if x1 <= x0 {
-		x0, x1 = x0-1, x1+1
-	}
-	if y1 <= y0 {
-		y1 = y0 + 1
-	}
-	if !fig.LogX && !fig.XTime {
-		x0 = math.Min(x0, 0)
-		x1 += (x1 - x0) * 0.03
-	}
-	fr.x0, fr.x1, fr.y0, fr.y1 = x0, x1, y0, y1
-	cols := fig.legendCols()
-	legendRows := (len(fig.legendItems()) + cols - 1) / cols
-	fr.left, fr.right = 95, fig.Width-30
-	fr.top = 60
-	fr.bottom = fig.Height - 80 - 26*legendRows
-	if fr.bottom-fr.top < 100 {
-		return nil, fmt.Errorf("figure too small for its legend")
-	}
-	return fr, nil
-}
-
-func (fig *Figure) drawAxes(p *charts.Painter, fr *frame) {
-	text := func(size float64, c drawing.Color) {
-		p.SetTextStyle(charts.Style{FontSize: size, FontColor: c})
-	}
-	// title
-	text(18, Black)
-	tb := p.MeasureText(fig.Title)
-	p.Text(fig.Title, (fig.Width-tb.Width())/2, 34)
-	// grid and ticks
-	yt := ticks(fr.y0, fr.y1, fr.logY, 8)
-	xt := ticks(fr.x0, fr.x1, fr.logX, 10)
-	if fig.XTime {
-		xt = timeTicks(fr.x0, fr.x1, 10)
-	}
-	p.SetDrawingStyle(charts.Style{StrokeColor: gridColor, StrokeWidth: 1})
-	for _, v := range yt {
-		y := fr.bottom - int(math.Round((v-fr.y0)/(fr.y1-fr.y0)*float64(fr.bottom-fr.top)))
-		p.LineStroke([]charts.Point{{X: fr.left, Y: y}, {X: fr.right, Y: y}})
-	}
-	for _, v := range xt {
-		x := fr.left + int(math.Round((v-fr.x0)/(fr.x1-fr.x0)*float64(fr.right-fr.left)))
-		p.LineStroke([]charts.Point{{X: x, Y: fr.top}, {X: x, Y: fr.bottom}})
-	}
-	p.SetDrawingStyle(charts.Style{StrokeColor: Black, StrokeWidth: 1.5})
-	p.LineStroke([]charts.Point{{X: fr.left, Y: fr.top}, {X: fr.left, Y: fr.bottom}, {X: fr.right, Y: fr.bottom}})
-	text(13, Black)
-	for _, v := range yt {
-		y := fr.bottom - int(math.Round((v-fr.y0)/(fr.y1-fr.y0)*float64(fr.bottom-fr.top)))
-		l := label(v, fr.logY, yt)
-		b := p.MeasureText(l)
-		p.Text(l, fr.left-8-b.Width(), y+b.Height()/2)
-	}
-	for _, v := range xt {
-		x := fr.left + int(math.Round((v-fr.x0)/(fr.x1-fr.x0)*float64(fr.right-fr.left)))
-		var l string
-		switch {
-		case fig.XTickFormat != nil:
-			l = fig.XTickFormat(v)
-		case fig.XTime:
-			l = clock(v, fr.x1-fr.x0)
-		default:
-			l = label(v, fr.logX, xt)
-		}
-		b := p.MeasureText(l)
-		p.Text(l, x-b.Width()/2, fr.bottom+8+b.Height())
-	}
-	// axis labels
-	text(15, Black)
-	b := p.MeasureText(fig.XLabel)
-	p.Text(fig.XLabel, (fr.left+fr.right-b.Width())/2, fr.bottom+50)
-	b = p.MeasureText(fig.YLabel)
-	p.TextRotation(fig.YLabel, 24, (fr.top+fr.bottom+b.Width())/2, -math.Pi/2)
-}
-
-type legendItem struct {
-	name  string
-	color drawing.Color
-	kind  string // line, dash, dot, cross, box
-}
-
-func (fig *Figure) legendItems() []legendItem {
-	var items []legendItem
-	for _, s := range fig.Series {
-		k := map[Mark]string{Line: "line", Dots: "dot", Crosses: "cross"}[s.Mark]
-		if s.Dash {
-			k = "dash"
-		}
-		items = append(items, legendItem{s.Name, s.Color, k})
-	}
-	for _, h := range fig.HLines {
-		k := "line"
-		if h.Dash {
-			k = "dash"
-		}
-		items = append(items, legendItem{h.Name, h.Color, k})
-	}
-	seen := map[string]bool{}
-	for _, b := range fig.Bands {
-		if b.Name != "" && !seen[b.Name] {
-			seen[b.Name] = true
-			items = append(items, legendItem{b.Name, b.Color, "box"})
-		}
-	}
-	return items
-}
-
-// legendCols is 3, or fewer when names are long.
-func (fig *Figure) legendCols() int {
-	longest := 0
-	for _, it := range fig.legendItems() {
-		longest = max(longest, len([]rune(it.name)))
-	}
-	switch {
-	case longest > 60:
-		return 1
-	case longest > 38:
-		return 2
-	}
-	return 3
-}
-
-// drawLegend puts the legend below the x axis, three items a row, so it
-// never covers data.
-func (fig *Figure) drawLegend(p *charts.Painter, fr *frame) {
-	items := fig.legendItems()
-	cols := fig.legendCols()
-	colW := (fr.right - fr.left) / cols
-	p.SetTextStyle(charts.Style{FontSize: 13, FontColor: Black})
-	for i, it := range items {
-		x := fr.left + (i%cols)*colW
-		y := fr.bottom + 72 + (i/cols)*26
-		switch it.kind {
-		case "line", "dash":
-			st := charts.Style{StrokeColor: it.color, StrokeWidth: 2.5}
-			if it.kind == "dash" {
-				st.StrokeDashArray = []float64{6, 4}
-			}
-			p.SetDrawingStyle(st)
-			p.LineStroke([]charts.Point{{X: x, Y: y - 5}, {X: x + 30, Y: y - 5}})
-		case "dot":
-			p.SetDrawingStyle(charts.Style{StrokeColor: it.color, FillColor: it.color, StrokeWidth: 1})
-			p.Circle(4, x+15, y-5)
-			p.FillStroke()
-		case "cross":
-			p.SetDrawingStyle(charts.Style{StrokeColor: it.color, StrokeWidth: 1.5})
-			p.LineStroke([]charts.Point{{X: x + 11, Y: y - 9}, {X: x + 19, Y: y - 1}})
-			p.LineStroke([]charts.Point{{X: x + 11, Y: y - 1}, {X: x + 19, Y: y - 9}})
-		case "box":
-			c := it.color
-			c.A = 60
-			p.SetDrawingStyle(charts.Style{StrokeColor: c, FillColor: c, StrokeWidth: 0.1})
-			p.Rect(charts.Box{Left: x, Top: y - 12, Right: x + 30, Bottom: y + 2})
-		}
-		p.SetTextStyle(charts.Style{FontSize: 13, FontColor: Black})
-		p.Text(it.name, x+38, y)
-	}
-}
-
-// ticks returns tick positions (in transformed units for log axes).
-func ticks(lo, hi float64, log bool, n int) []float64 {
-	var out []float64
-	if log {
-		for v := math.Ceil(lo); v <= hi+1e-9; v++ {
-			out = append(out, v)
-		}
-		return out
-	}
-	step := niceStep((hi - lo) / float64(n))
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
-		out = append(out, v)
-	}
-	return out
-}
-
-func niceStep(raw float64) float64 {
-	if raw <= 0 {
-		return 1
-	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if raw <= m*mag {
-			return m * mag
-		}
-	}
-	return 10 * mag
-}
-
-func timeTicks(lo, hi float64, n int) []float64 {
-	span := hi - lo
-	steps := []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}
-	step := steps[len(steps)-1]
-	for _, s := range steps {
-		if span/s <= float64(n) {
-			step = s
-			break
-		}
-	}
-	var out []float64
-	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
-		out = append(out, v)
-	}
-	return out
-}
-
-func clock(v, span float64) string {
-	t := time.Unix(0, int64(v*1e9))
-	if span >= 120 {
-		return t.Format("15:04")
-	}
-	return t.Format("15:04:05")
-}
-
-func label(v float64, log bool, all []float64) string {
-	if log {
-		v = math.Pow(10, v)
-	}
-	s := fmt.Sprintf("%g", math.Round(v*1e6)/1e6)
-	if strings.Contains(s, "e+") {
-		s = fmt.Sprintf("%.0f", v)
-	}
-	return s
 }

@@ -19,6 +19,7 @@ type Stats struct {
 	MeanMS    float64          `json:"mean_ms"`
 	P50MS     float64          `json:"p50_ms"`
 	P90MS     float64          `json:"p90_ms"`
+	P95MS     float64          `json:"p95_ms,omitempty"` // added within version 1: absent in older records
 	P99MS     float64          `json:"p99_ms"`
 	P999MS    float64          `json:"p999_ms"`
 	MaxMS     float64          `json:"max_ms"`
@@ -36,7 +37,13 @@ type Stats struct {
 	// the segment, "I/N".
 	Run     string `json:"run,omitempty"`
 	Segment string `json:"segment,omitempty"`
-	Hist    string `json:"hist,omitempty"`
+	// By and Group (histo --by, summary records only): the record covers
+	// only the sends of one group, By "name" (Group: the request's name) or
+	// "status" (Group: the status code, or "error" for a transport error).
+	// A reader that wants the whole run's summary skips records with By set.
+	By    string `json:"by,omitempty"`
+	Group string `json:"group,omitempty"`
+	Hist  string `json:"hist,omitempty"`
 }
 
 // Latencies returns pointers to every latency field, for code that converts
