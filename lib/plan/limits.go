@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -68,6 +69,15 @@ func num(x float64) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+// short quotes s for a message, cut after 40 bytes: a value from a line
+// of up to MaxLine bytes must not make a message as long.
+func short(s string) string {
+	if len(s) <= 40 {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.ToValidUTF8(s[:40], "")) + "…"
 }
 
 // rangeError says that field's value v lies outside [lo, hi].

@@ -43,7 +43,7 @@ func ReadRequestNames(ctx context.Context, r io.Reader, name string, skip ...str
 	for rd.Next() {
 		n := strings.TrimSpace(string(rd.Bytes()))
 		if !plainSegment(n) {
-			return nil, lineError(rd, "request name %q: expected one plain path segment (letters, digits, - . _ ~)", n)
+			return nil, lineError(rd, "request name %s: expected one plain path segment (letters, digits, - . _ ~)", short(n))
 		}
 		if slices.Contains(skip, n) {
 			continue

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/perflab/perflab/lib/record"
 )
@@ -51,6 +52,10 @@ func (e *Encoder) Encode(r *record.Plan) error {
 	if r.Type == record.TypePlan && r.Seed == 0 {
 		// the header always states its seed, 0 too (the field is omitempty)
 		b = append(b[:len(b)-1], `,"seed":0}`...)
+	}
+	if len(b) >= MaxLine {
+		e.err = fmt.Errorf("plan record %d: a line of %d bytes, longer than a reader takes (plan.MaxLine)", e.v.n, len(b)+1)
+		return e.err
 	}
 	e.buf = append(append(e.buf, b...), '\n')
 	if len(e.buf) >= flushAt {
@@ -138,7 +143,11 @@ func (d *Decoder) next() (*record.Plan, error) {
 }
 
 func (d *Decoder) errorf(format string, a ...any) error {
-	return fmt.Errorf("%s line %d: %s", d.name, d.line, fmt.Sprintf(format, a...))
+	msg := fmt.Sprintf(format, a...)
+	if len(msg) > 300 { // encoding/json's messages may quote a field name of any length
+		msg = strings.ToValidUTF8(msg[:300], "") + "…"
+	}
+	return fmt.Errorf("%s line %d: %s", d.name, d.line, msg)
 }
 
 // Ptr returns a pointer to v, for the optional fields of a record.Plan.

@@ -39,7 +39,7 @@ func Trace(ctx context.Context, e *Encoder, seed int64, sc *record.Plan, r io.Re
 	}
 	for _, f := range [][2]string{{"--from", from}, {"--to", to}} {
 		if _, err := time.Parse(time.TimeOnly, f[1]); f[1] != "" && err != nil {
-			return fmt.Errorf("%s %q: expected a time of day HH:MM:SS", f[0], f[1])
+			return fmt.Errorf("%s %s: expected a time of day HH:MM:SS", f[0], short(f[1]))
 		}
 	}
 	e.Encode(Header("trace", seed))
@@ -114,15 +114,15 @@ func traceLine(b []byte) (t time.Time, n float64, ok bool, err error) {
 		return t, 0, false, errors.New(`expected "YYYY-MM-DD HH:MM:SS<TAB>RPS: N/s"`)
 	}
 	if t, err = time.Parse(time.DateTime, string(ts)); err != nil {
-		return t, 0, false, fmt.Errorf("expected a timestamp YYYY-MM-DD HH:MM:SS, got %q", ts)
+		return t, 0, false, fmt.Errorf("expected a timestamp YYYY-MM-DD HH:MM:SS, got %s", short(string(ts)))
 	}
 	s := strings.TrimSpace(string(v))
 	if !strings.HasPrefix(s, "RPS:") || !strings.HasSuffix(s, "/s") {
-		return t, 0, false, fmt.Errorf("expected \"RPS: N/s\", got %q", s)
+		return t, 0, false, fmt.Errorf("expected \"RPS: N/s\", got %s", short(s))
 	}
 	n, err = strconv.ParseFloat(strings.TrimSpace(s[4:len(s)-2]), 64)
 	if err != nil || !within(n, 0, math.MaxFloat64) {
-		return t, 0, false, fmt.Errorf("expected a request count in \"RPS: N/s\", got %q", s)
+		return t, 0, false, fmt.Errorf("expected a request count in \"RPS: N/s\", got %s", short(s))
 	}
 	return t, n, true, nil
 }
@@ -185,7 +185,7 @@ func profileRow(b []byte) (ts, rps float64, err error) {
 	ts, err1 := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
 	rps, err2 := strconv.ParseFloat(strings.TrimSpace(f[1]), 64)
 	if err1 != nil || err2 != nil || !within(ts, 0, math.MaxFloat64) || !within(rps, 0, math.MaxFloat64) {
-		return 0, 0, fmt.Errorf("expected two numbers \"time_s,rps\", neither negative, got %q", b)
+		return 0, 0, fmt.Errorf("expected two numbers \"time_s,rps\", neither negative, got %s", short(string(b)))
 	}
 	return ts, rps, nil
 }

@@ -25,7 +25,7 @@ type validator struct {
 // check validates r as the next record of the plan.
 func (v *validator) check(r *record.Plan) error {
 	if v.ended {
-		return fmt.Errorf("expected nothing after the end record, got a %q record", r.Type)
+		return fmt.Errorf("expected nothing after the end record, got a %s record", short(r.Type))
 	}
 	var err error
 	switch r.Type {
@@ -42,7 +42,7 @@ func (v *validator) check(r *record.Plan) error {
 	case "":
 		err = errors.New(`expected a "type" field`)
 	default:
-		err = fmt.Errorf("expected type plan, scenario, stage or end, got %q", r.Type)
+		err = fmt.Errorf("expected type plan, scenario, stage or end, got %s", short(r.Type))
 	}
 	if err == nil {
 		v.n++
@@ -124,7 +124,7 @@ func checkScenario(r *record.Plan) error {
 		return errors.New("expected a scenario with at least one step")
 	}
 	if r.Order != "" && r.Order != "sequence" && r.Order != "random" {
-		return fmt.Errorf("expected order \"sequence\" or \"random\", got %q", r.Order)
+		return fmt.Errorf("expected order \"sequence\" or \"random\", got %s", short(r.Order))
 	}
 	if err := CheckMS("think_ms", r.ThinkMS); err != nil {
 		return err
@@ -145,7 +145,7 @@ func checkScenario(r *record.Plan) error {
 	for _, k := range sortedKeys(r.Vars) {
 		v := r.Vars[k]
 		if k == "" || v[0] > v[1] || v[0] < -MaxVar || v[1] > MaxVar {
-			return fmt.Errorf("var %q [%d, %d]: expected a name and [min, max] with %d <= min <= max <= %d", k, v[0], v[1], -MaxVar, MaxVar)
+			return fmt.Errorf("var %s [%d, %d]: expected a name and [min, max] with %d <= min <= max <= %d", short(k), v[0], v[1], -MaxVar, MaxVar)
 		}
 	}
 	return nil
@@ -155,14 +155,14 @@ func checkScenario(r *record.Plan) error {
 // from it to the scenario's end.
 func checkStep(s *record.Request, left int) error {
 	if !IsToken(s.Method) {
-		return fmt.Errorf("method %q: expected an HTTP method (letters, no blanks)", s.Method)
+		return fmt.Errorf("method %s: expected an HTTP method (letters, no blanks)", short(s.Method))
 	}
 	if !strings.HasPrefix(s.Path, "/") || strings.ContainsAny(s.Path, "\x00\r\n ") {
-		return fmt.Errorf("path %q: expected a path starting with / and without blanks or line breaks", s.Path)
+		return fmt.Errorf("path %s: expected a path starting with / and without blanks or line breaks", short(s.Path))
 	}
 	for _, k := range sortedKeys(s.Headers) {
 		if !IsToken(k) || strings.ContainsAny(s.Headers[k], "\x00\r\n") {
-			return fmt.Errorf("header %q: expected a header name (a token) and a value without line breaks", k)
+			return fmt.Errorf("header %s: expected a header name (a token) and a value without line breaks", short(k))
 		}
 	}
 	if !within(s.Weight, 0, MaxWeight) {
