@@ -53,6 +53,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./lib/hist
 	$(GO) test -run '^$$' -fuzz '^FuzzTraceAndProfile$$' -fuzztime $(FUZZTIME) ./lib/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzReadTotalCount$$' -fuzztime $(FUZZTIME) ./lib/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestNames$$' -fuzztime $(FUZZTIME) ./lib/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzFlags$$' -fuzztime $(FUZZTIME) ./lib/cmd/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzReadSteps$$' -fuzztime $(FUZZTIME) ./lib/ramp
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTarget$$' -fuzztime $(FUZZTIME) ./lib/fire
 	$(GO) test -run '^$$' -fuzz '^FuzzSchedule$$' -fuzztime $(FUZZTIME) ./sims/arssim/ars

@@ -13,56 +13,105 @@ import (
 	"github.com/perflab/perflab/lib/record"
 )
 
-// Encoder writes plan records as JSON lines.
+// Encoder writes plan records as JSON lines. It checks every record against
+// the same rules as the Decoder (and the limits in limits.go) before it
+// writes it, and it writes whole records only: each Write to the underlying
+// writer holds complete lines, so a plan cut short by an error ends after
+// its last whole record, never inside one.
 type Encoder struct {
-	w   *bufio.Writer
-	err error
+	w    io.Writer
+	buf  []byte
+	v    validator
+	err  error // the first error: a record refused, or a failed write
+	werr error // the first failed write
 }
 
-// NewEncoder returns an encoder writing to w.
-func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: bufio.NewWriter(w)} }
+// flushAt is how many bytes of whole records the Encoder gathers before it
+// writes them.
+const flushAt = 64 << 10
 
-// Encode writes one record.
+// NewEncoder returns an encoder writing to w.
+func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+
+// Encode checks r and adds it to the plan. The first error (an invalid
+// record, a failed write) sticks: every later call returns it and adds
+// nothing; Flush still writes the whole records before an invalid one.
 func (e *Encoder) Encode(r *record.Plan) error {
 	if e.err != nil {
 		return e.err
 	}
+	if err := e.v.check(r); err != nil {
+		e.err = fmt.Errorf("plan record %d: %v", e.v.n+1, err)
+		return e.err
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
-		e.err = err
-		return err
+		e.err = fmt.Errorf("plan record %d: %v", e.v.n, err)
+		return e.err
 	}
-	b = append(b, '\n')
-	_, e.err = e.w.Write(b)
+	if r.Type == record.TypePlan && r.Seed == 0 {
+		// the header always states its seed, 0 too (the field is omitempty)
+		b = append(b[:len(b)-1], `,"seed":0}`...)
+	}
+	if len(b) >= MaxLine {
+		e.err = fmt.Errorf("plan record %d: a line of %d bytes, longer than a reader takes (plan.MaxLine)", e.v.n, len(b)+1)
+		return e.err
+	}
+	e.buf = append(append(e.buf, b...), '\n')
+	if len(e.buf) >= flushAt {
+		return e.write()
+	}
+	return nil
+}
+
+func (e *Encoder) write() error {
+	if len(e.buf) > 0 && e.werr == nil {
+		if _, e.werr = e.w.Write(e.buf); e.werr != nil && e.err == nil {
+			e.err = e.werr
+		}
+		e.buf = e.buf[:0]
+	}
 	return e.err
 }
 
-// Flush writes buffered records out.
-func (e *Encoder) Flush() error {
-	if e.err != nil {
-		return e.err
-	}
-	return e.w.Flush()
+// Flush writes the records gathered so far and returns the first error.
+func (e *Encoder) Flush() error { return e.write() }
+
+// Decoder reads plan records, one per line, and checks each against the
+// rules in docs/formats.md ("Plan") and the limits in limits.go: fire reads
+// every plan through it, so no record it returns can overflow a count or a
+// time.Duration. The first error ends the plan.
+type Decoder struct {
+	s    *bufio.Scanner
+	name string
+	line int
+	v    validator
+	err  error
 }
 
-// Decoder reads and validates plan records, one per line.
-type Decoder struct {
-	s      *bufio.Scanner
-	name   string
-	line   int
-	lastAt float64
-}
+// MaxLine is the longest plan line the Decoder reads (a scenario of many
+// named steps is one line).
+const MaxLine = 16 << 20
 
 // NewDecoder reads a plan from r; name is used in error messages.
 func NewDecoder(r io.Reader, name string) *Decoder {
 	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	s.Buffer(make([]byte, 64*1024), MaxLine)
 	return &Decoder{s: s, name: name}
 }
 
-// Next returns the next record, or io.EOF at the end of the stream. Errors
-// name the line and what was expected.
+// Next returns the next record, or io.EOF at the end of the stream. An
+// error is one line naming the plan, its line and what was expected.
 func (d *Decoder) Next() (*record.Plan, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	r, err := d.next()
+	d.err = err
+	return r, err
+}
+
+func (d *Decoder) next() (*record.Plan, error) {
 	for d.s.Scan() {
 		d.line++
 		b := bytes.TrimSpace(d.s.Bytes())
@@ -75,93 +124,30 @@ func (d *Decoder) Next() (*record.Plan, error) {
 		if err := dec.Decode(&r); err != nil {
 			return nil, d.errorf("expected a JSON plan record: %v", err)
 		}
-		if err := d.validate(&r); err != nil {
+		if dec.More() {
+			return nil, d.errorf("expected one JSON plan record on the line")
+		}
+		if err := d.v.check(&r); err != nil {
 			return nil, d.errorf("%v", err)
 		}
 		return &r, nil
 	}
 	if err := d.s.Err(); err != nil {
-		return nil, d.errorf("%v", err)
+		if err == bufio.ErrTooLong {
+			d.line++
+			return nil, d.errorf("line longer than %d bytes", MaxLine)
+		}
+		return nil, fmt.Errorf("reading %s: %v", d.name, err)
 	}
 	return nil, io.EOF
 }
 
 func (d *Decoder) errorf(format string, a ...any) error {
-	return fmt.Errorf("%s line %d: %s", d.name, d.line, fmt.Sprintf(format, a...))
-}
-
-func (d *Decoder) validate(r *record.Plan) error {
-	switch r.Type {
-	case record.TypePlan:
-		if r.Version != record.Version {
-			return fmt.Errorf("expected plan format version %d, got %d", record.Version, r.Version)
-		}
-	case record.TypeScenario:
-		if len(r.Steps) == 0 {
-			return fmt.Errorf("expected a scenario with at least one step")
-		}
-		if r.Order != "" && r.Order != "sequence" && r.Order != "random" {
-			return fmt.Errorf("expected order \"sequence\" or \"random\", got %q", r.Order)
-		}
-		if r.ThinkMS < 0 || r.ThinkMaxMS != 0 && r.ThinkMaxMS < r.ThinkMS {
-			return fmt.Errorf("expected think_ms >= 0 and think_max_ms (if set) >= think_ms")
-		}
-		for i, s := range r.Steps {
-			if s.Method == "" || strings.ContainsAny(s.Method, " \r\n") {
-				return fmt.Errorf("step %d: expected an HTTP method", i+1)
-			}
-			if !strings.HasPrefix(s.Path, "/") {
-				return fmt.Errorf("step %d: expected a path starting with /, got %q", i+1, s.Path)
-			}
-			if s.Weight < 0 {
-				return fmt.Errorf("step %d: expected weight >= 0", i+1)
-			}
-			if s.Times != nil && (len(s.Times) != 2 || s.Times[0] < 0 || s.Times[1] < s.Times[0]) {
-				return fmt.Errorf("step %d: expected times [min, max] with 0 <= min <= max", i+1)
-			}
-			if s.Span < 0 || i+max(s.Span, 1) > len(r.Steps) || s.Chance < 0 || s.Chance > 1 {
-				return fmt.Errorf("step %d: expected span within the steps and chance in [0, 1]", i+1)
-			}
-		}
-		for k, v := range r.Vars {
-			if v[1] < v[0] || k == "" {
-				return fmt.Errorf("var %q: expected [min, max] with min <= max", k)
-			}
-		}
-	case record.TypeStage:
-		if (r.Users == nil) == (r.RateRPS == nil) {
-			return fmt.Errorf("expected a stage with exactly one of users or rate_rps")
-		}
-		if r.Users != nil && *r.Users < 0 || r.RateRPS != nil && *r.RateRPS < 0 || r.SpawnRate < 0 {
-			return fmt.Errorf("expected users, rate_rps and spawn_rate >= 0")
-		}
-		if r.Group != "" && r.RateRPS != nil {
-			return fmt.Errorf("expected no group on a rate_rps stage (groups are closed-model users)")
-		}
-		if err := d.checkAt(r.AtMS); err != nil {
-			return err
-		}
-	case record.TypeEnd:
-		if err := d.checkAt(r.AtMS); err != nil {
-			return err
-		}
-	case "":
-		return fmt.Errorf("expected a \"type\" field")
-	default:
-		return fmt.Errorf("expected type plan, scenario, stage or end, got %q", r.Type)
+	msg := fmt.Sprintf(format, a...)
+	if len(msg) > 300 { // encoding/json's messages may quote a field name of any length
+		msg = strings.ToValidUTF8(msg[:300], "") + "…"
 	}
-	return nil
-}
-
-func (d *Decoder) checkAt(at *float64) error {
-	if at == nil {
-		return nil
-	}
-	if *at < d.lastAt {
-		return fmt.Errorf("expected at_ms >= %g (records in time order), got %g", d.lastAt, *at)
-	}
-	d.lastAt = *at
-	return nil
+	return fmt.Errorf("%s line %d: %s", d.name, d.line, msg)
 }
 
 // Ptr returns a pointer to v, for the optional fields of a record.Plan.

@@ -1,8 +1,8 @@
 package plan
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -65,18 +65,18 @@ func TotalCount(path string) (int64, error) {
 
 // ReadTotalCount finds the "Total count: N" line in r (name is for errors).
 func ReadTotalCount(r io.Reader, name string) (int64, error) {
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
-		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("Total count:")); ok {
+	rd := inputReader(context.Background(), r, name)
+	for rd.Next() {
+		if rest, ok := bytes.CutPrefix(rd.Bytes(), []byte("Total count:")); ok {
 			n, err := strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
 			if err != nil || n < 0 {
-				return 0, fmt.Errorf("%s line %d: expected \"Total count: N\"", name, line)
+				return 0, lineError(rd, "expected \"Total count: N\"")
 			}
 			return n, nil
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("%s: %v", name, err)
+	if err := rd.Err(); err != nil {
+		return 0, err
 	}
 	return 0, fmt.Errorf("%s: no \"Total count: N\" line", name)
 }
@@ -92,7 +92,7 @@ func WeightAlarms(steps []record.Request, share float64) ([]record.Request, erro
 			other = append(other, s)
 		}
 	}
-	if share < 0 || share > 1 {
+	if !within(share, 0, 1) {
 		return nil, fmt.Errorf("alarm share %v: expected 0 to 1", share)
 	}
 	if share > 0 && len(alarm) == 0 {
@@ -119,25 +119,17 @@ func WeightAlarms(steps []record.Request, share float64) ([]record.Request, erro
 
 // Production writes domain.md §3's production workload as two closed-model
 // groups running side by side: users that each POST a request name drawn
-// from names (the alarm packet left out) and think think after each answer;
-// and alarm devices that POST the alarm packet, resent until answered, and
-// think between devMin and devMax (EN 50136 SP6 20 s … DP4 90 s). Each group
-// starts spread over its shortest think, as unsynchronised clients would.
+// (by fire, from the plan's seed) from names, the alarm packet left out,
+// and think think after each answer; and alarm devices that POST the alarm
+// packet, resent until answered, and think between devMin and devMax
+// (EN 50136 SP6 20 s … DP4 90 s). Each group starts spread over its
+// shortest think, as unsynchronised clients would.
 func Production(e *Encoder, seed int64, names []record.Request, users, devices int, think, devMin, devMax, duration time.Duration) error {
-	if users < 0 || devices < 0 || users+devices == 0 {
-		return fmt.Errorf("expected --users or --devices > 0")
-	}
-	if devMax < devMin || devMin <= 0 {
-		return fmt.Errorf("expected 0 < --device-think-min <= --device-think-max")
+	if err := CheckProduction(users, devices, think, devMin, devMax); err != nil {
+		return err
 	}
 	e.Encode(Header("production", seed))
 	label := fmt.Sprintf("users=%d,devices=%d", users, devices)
-	spread := func(n int, over time.Duration) float64 {
-		if over <= 0 {
-			return 0
-		}
-		return float64(n) / over.Seconds()
-	}
 	if users > 0 {
 		others, err := WeightAlarms(names, 0)
 		if err != nil {
@@ -156,8 +148,40 @@ func Production(e *Encoder, seed int64, names []record.Request, users, devices i
 		e.Encode(&record.Plan{Type: record.TypeStage, AtMS: ms(0), Group: "devices", Users: Ptr(devices),
 			SpawnRate: spread(devices, devMin), Label: label})
 	}
-	if duration > 0 {
-		e.Encode(&record.Plan{Type: record.TypeEnd, AtMS: ms(duration)})
+	return end(e, duration)
+}
+
+// CheckProduction checks the numbers of a production plan; its errors name
+// the plan command's flags.
+func CheckProduction(users, devices int, think, devMin, devMax time.Duration) error {
+	switch {
+	case users < 0 || users > MaxUsers:
+		return fmt.Errorf("--users %d: expected 0 to %d (plan.MaxUsers)", users, MaxUsers)
+	case devices < 0 || devices > MaxUsers:
+		return fmt.Errorf("--devices %d: expected 0 to %d (plan.MaxUsers)", devices, MaxUsers)
+	case users+devices == 0:
+		return fmt.Errorf("--users 0 --devices 0: expected users or devices")
+	case users+devices > MaxUsers:
+		return fmt.Errorf("--users %d --devices %d: expected at most %d together (plan.MaxUsers)", users, devices, MaxUsers)
+	case think < 0 || think > MaxDuration:
+		return fmt.Errorf("--think %v: expected 0 to %v", think, MaxDuration)
+	case devMin <= 0 || devMin > MaxDuration:
+		return fmt.Errorf("--device-think-min %v: expected more than 0 and at most %v", devMin, MaxDuration)
+	case devMax < devMin || devMax > MaxDuration:
+		return fmt.Errorf("--device-think-max %v: expected --device-think-min %v to %v", devMax, devMin, MaxDuration)
 	}
-	return e.Flush()
+	return nil
+}
+
+// spread is the spawn rate that starts n users evenly over one think time;
+// 0 (at once) when there is no think or when that would be faster than
+// MaxSpawnRate (the same thing).
+func spread(n int, over time.Duration) float64 {
+	if over <= 0 {
+		return 0
+	}
+	if r := float64(n) / over.Seconds(); r <= MaxSpawnRate {
+		return r
+	}
+	return 0
 }

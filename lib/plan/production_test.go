@@ -51,8 +51,8 @@ func TestTotalCountErrors(t *testing.T) {
 	for text, want := range map[string]string{
 		"Total count: 12\n":                              "",
 		"2020-12-28 00:00:00\tRPS: 9/s\n":                `no "Total count: N" line`,
-		"x\nTotal count: many\n":                         `line 2: expected "Total count: N"`,
-		"2020-12-28 00:00:00\tRPS: 9/s\nTotal count: -3": `line 2`,
+		"x\nTotal count: many\n":                         `t.log:2: expected "Total count: N"`,
+		"2020-12-28 00:00:00\tRPS: 9/s\nTotal count: -3": `t.log:2: expected "Total count: N"`,
 	} {
 		n, err := TotalCount(write(t, dir, "t.log", text))
 		if want == "" {
@@ -149,4 +149,38 @@ func FuzzReadTotalCount(f *testing.F) {
 			t.Fatalf("error %q is not one line naming the file", err)
 		}
 	})
+}
+
+func TestCheckProduction(t *testing.T) {
+	s := time.Second
+	cases := []struct {
+		users, devices    int
+		think, dmin, dmax time.Duration
+		want              string
+	}{
+		{70, 14, s, 20 * s, 90 * s, ""},
+		{0, 1_000_000, s, 20 * s, 90 * s, ""},
+		{-1, 14, s, 20 * s, 90 * s, "--users -1: expected 0 to 10000000"},
+		{70, 1e12, s, 20 * s, 90 * s, "--devices 1000000000000: expected 0 to 10000000"},
+		{0, 0, s, 20 * s, 90 * s, "--users 0 --devices 0: expected users or devices"},
+		{6e6, 6e6, s, 20 * s, 90 * s, "--users 6000000 --devices 6000000: expected at most 10000000 together"},
+		{70, 14, -s, 20 * s, 90 * s, "--think -1s: expected 0 to 876000h0m0s"},
+		{70, 14, s, 0, 90 * s, "--device-think-min 0s: expected more than 0"},
+		{70, 14, s, 90 * s, 20 * s, "--device-think-max 20s: expected --device-think-min 1m30s to 876000h0m0s"},
+		{70, 14, s, 20 * s, MaxDuration + 1, "--device-think-max 876000h0m0.000000001s: expected"},
+	}
+	for _, c := range cases {
+		err := CheckProduction(c.users, c.devices, c.think, c.dmin, c.dmax)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)) {
+			t.Errorf("%+v: %v, want %q", c, err, c.want)
+		}
+	}
+	// a million devices thinking 1 ns start at once: a spawn rate above
+	// MaxSpawnRate is the same thing
+	recs := gen(t, func(e *Encoder) error {
+		return Production(e, 1, nil, 0, 1_000_000, s, time.Nanosecond, time.Nanosecond, 0)
+	})
+	if st := recs[2]; *st.Users != 1_000_000 || st.SpawnRate != 0 {
+		t.Fatalf("devices' stage %+v", st)
+	}
 }

@@ -235,10 +235,6 @@ func TestBadInputOneLineErrorsAndExitCodes(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `"type":"verdict"`) || !strings.Contains(stderr, "slow.log:2") {
 		t.Fatalf("histo requirement: exit %d, %q %q", code, out, stderr)
 	}
-	_, stderr, code = sh(t, dir, "plan trace nothing.log")
-	if code != 2 || !strings.Contains(stderr, "nothing.log") {
-		t.Fatalf("plan missing trace: exit %d, %q", code, stderr)
-	}
 	_, _, code = sh(t, dir, "fire --bogus-flag")
 	if code != 2 {
 		t.Fatalf("unknown flag: exit %d, want 2", code)
