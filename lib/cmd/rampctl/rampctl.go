@@ -4,21 +4,17 @@
 package rampctl
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/perflab/perflab/lib/cli"
-	"github.com/perflab/perflab/lib/plan"
 	"github.com/perflab/perflab/lib/ramp"
 	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/requirement"
@@ -66,6 +62,140 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return cli.Fail(stderr, "rampctl", run(ctx, &f, stdout, stderr))
 }
 
+// run is a search from the flags to the result: check the flags, open the
+// outputs, read what a resumed run already measured, start the load
+// driver, search, report.
+func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
+	req, err := f.check()
+	if err != nil {
+		return err
+	}
+	s := &session{f: f, req: req, stderr: &lockedWriter{w: stderr}, t0: time.Now(), tty: isTerminal(stderr)}
+	if err := s.openOutputs(stdout); err != nil {
+		return err
+	}
+	defer s.closeOutputs()
+	done, err := s.readResume()
+	if err != nil {
+		return err
+	}
+	measure, stop, err := s.driver(s.level())
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if done != nil {
+		measure = ramp.Resuming(done, measure)
+	}
+	res, err := s.search(ctx, measure)
+	return s.finish(ctx, res, err)
+}
+
+// check validates the flags, fills in defaults that depend on others, and
+// returns the requirement (the study's when none is given).
+func (f *flags) check() (requirement.Requirement, error) {
+	req, err := f.Requirement()
+	if err != nil {
+		return req, cli.Usage(err)
+	}
+	if req.Empty() {
+		req = requirement.Study()
+		req.Legacy2020 = f.Legacy2020
+	}
+	if f.Start == 0 {
+		f.Start = map[string]int{"fast": 10, "linear": 1}[f.Search]
+	}
+	if f.Warmup >= f.StepDur {
+		return req, cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", f.Warmup, f.StepDur)
+	}
+	if f.Interval == 0 {
+		f.Interval = min(time.Second, f.StepDur/10)
+	}
+	if f.TimeScale <= 0 {
+		return req, cli.Usagef("--time-scale must be > 0")
+	}
+	return req, nil
+}
+
+// session is one rampctl run: its flags, outputs and progress.
+type session struct {
+	f      *flags
+	req    requirement.Requirement
+	out    *cli.Output
+	legacy ramp.LegacyLog
+	lf     *os.File // --legacy-log
+	stderr io.Writer
+	t0     time.Time
+	tty    bool // stderr is a terminal: live progress
+	cur    struct{ level, users, left int }
+}
+
+func (s *session) openOutputs(stdout io.Writer) error {
+	out, err := cli.CreateOut(s.f.Output, stdout)
+	if err != nil {
+		return err
+	}
+	s.out = out
+	if s.f.LegacyLog != "" {
+		lf, err := os.Create(s.f.LegacyLog)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		s.lf, s.legacy.W = lf, lf
+	}
+	return nil
+}
+
+func (s *session) closeOutputs() {
+	if s.lf != nil {
+		s.lf.Close()
+	}
+	s.out.Close()
+}
+
+// readResume reads the step records of an interrupted run (nil: none).
+func (s *session) readResume() (map[int]record.Step, error) {
+	if s.f.Resume == "" {
+		return nil, nil
+	}
+	rf, err := os.Open(s.f.Resume)
+	if err != nil {
+		return nil, cli.Usage(err)
+	}
+	defer rf.Close()
+	done, err := ramp.ReadSteps(rf, s.f.Resume, &record.Problems{Tool: "rampctl", W: s.stderr})
+	if err != nil {
+		return nil, cli.Usage(err)
+	}
+	fmt.Fprintf(s.stderr, "rampctl: resuming with %d recorded levels from %s\n", len(done), s.f.Resume)
+	return done, nil
+}
+
+// level says how each level is run and judged.
+func (s *session) level() *ramp.Level {
+	f := s.f
+	return &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: s.req, MinSamples: f.MinSamples,
+		EarlyPass: f.EarlyPass, TimeScale: f.TimeScale, Progress: s.levelProgress}
+}
+
+// driver starts what measures a level: a foreign tester (--exec) or one
+// long-running fire. stop ends it.
+func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err error) {
+	if s.f.Exec != "" {
+		return (&ramp.ExecDriver{Template: s.f.Exec, LogFile: s.f.ExecLog, Stderr: s.stderr}).Measure(level), func() {}, nil
+	}
+	firePath, err := findFire(s.f.Fire)
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	d, err := ramp.StartFire(ramp.FireConfig{Path: firePath, Target: s.f.Target, Interval: s.f.Interval,
+		Load: loadFunc(s.f), Stderr: s.stderr, Args: []string{"--stop-timeout", "5s"}})
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	return d.Measure(level), func() { d.Close() }, nil
+}
+
 func findFire(flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -83,198 +213,53 @@ func findFire(flag string) (string, error) {
 	return p, nil
 }
 
-// stageFunc returns the scenario and stage of a level.
-func loadFunc(f *flags) func(int) (ramp.Load, error) {
-	if f.PlanCmd == "" {
-		sc := &record.Plan{Type: record.TypeScenario, Name: "alarm-device", ThinkMS: float64(f.Think) / 1e6, Steps: []record.Request{plan.AlarmStep}}
-		sent := false
-		return func(users int) (ramp.Load, error) {
-			var l ramp.Load
-			if !sent {
-				l.Scenarios, sent = []*record.Plan{sc}, true
-			}
-			// new devices start spread over one think time, not all in the
-			// same millisecond: real devices are not synchronised, and a
-			// burst would measure the start-up, not the level
-			st := &record.Plan{Type: record.TypeStage, Users: plan.Ptr(users)}
-			if f.Think > 0 {
-				st.SpawnRate = float64(users) / f.Think.Seconds()
-			}
-			l.Stages = []*record.Plan{st}
-			return l, nil
-		}
-	}
-	return func(users int) (ramp.Load, error) {
-		cmdline := strings.ReplaceAll(f.PlanCmd, "{users}", strconv.Itoa(users))
-		var out, errb bytes.Buffer
-		cmd := exec.Command("sh", "-c", cmdline)
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if exe, err := os.Executable(); err == nil { // plan beside rampctl comes first, as fire does
-			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(exe)+string(os.PathListSeparator)+os.Getenv("PATH"))
-		}
-		if err := cmd.Run(); err != nil {
-			return ramp.Load{}, fmt.Errorf("--plan-cmd %q: %v: %s", cmdline, err, strings.TrimSpace(errb.String()))
-		}
-		// every scenario, and the first stage of each group (a plan with
-		// groups, like plan production, sets them all at a level)
-		dec := plan.NewDecoder(&out, "--plan-cmd output")
-		var l ramp.Load
-		scenario, staged := map[string]bool{}, map[string]bool{}
-		for {
-			r, err := dec.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return ramp.Load{}, err
-			}
-			switch {
-			case r.Type == record.TypeScenario:
-				l.Scenarios = append(l.Scenarios, r)
-				scenario[r.Group] = true
-			case r.Type == record.TypeStage && !staged[r.Group]:
-				if !scenario[r.Group] {
-					return ramp.Load{}, fmt.Errorf("--plan-cmd %q: a stage for group %q before its scenario", cmdline, r.Group)
-				}
-				l.Stages = append(l.Stages, r)
-				staged[r.Group] = true
-			}
-		}
-		if len(l.Stages) == 0 {
-			return ramp.Load{}, fmt.Errorf("--plan-cmd %q: expected a scenario and a stage", cmdline)
-		}
-		return l, nil
-	}
+// search runs the search, writing each step as it is measured.
+func (s *session) search(ctx context.Context, measure ramp.Measure) (record.Result, error) {
+	f := s.f
+	srch := &ramp.Search{Strategy: f.Search, Start: f.Start, StepSize: f.Step, Growth: f.Growth, Precision: f.Precision,
+		MaxUsers: f.MaxUsers, Repeat: f.Repeat, Progress: s.searchProgress}
+	res, err := srch.Run(ctx, measure, s.step)
+	res.Requirement = s.req.String()
+	res.WallS = time.Since(s.t0).Round(time.Millisecond).Seconds()
+	return res, err
 }
 
-func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
-	req, err := f.Requirement()
-	if err != nil {
-		return cli.Usage(err)
-	}
-	if req.Empty() {
-		req = requirement.Study()
-		req.Legacy2020 = f.Legacy2020
-	}
-	if f.Start == 0 {
-		f.Start = map[string]int{"fast": 10, "linear": 1}[f.Search]
-	}
-	if f.Warmup >= f.StepDur {
-		return cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", f.Warmup, f.StepDur)
-	}
-	if f.Interval == 0 {
-		f.Interval = min(time.Second, f.StepDur/10)
-	}
-	out, err := cli.CreateOut(f.Output, stdout)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	var legacy ramp.LegacyLog
-	if f.LegacyLog != "" {
-		lf, err := os.Create(f.LegacyLog)
-		if err != nil {
-			return cli.Usage(err)
-		}
-		defer lf.Close()
-		legacy.W = lf
-	}
-	var done map[int]record.Step
-	if f.Resume != "" {
-		rf, err := os.Open(f.Resume)
-		if err != nil {
-			return cli.Usage(err)
-		}
-		done, err = ramp.ReadSteps(rf, f.Resume, &record.Problems{Tool: "rampctl", W: stderr})
-		rf.Close()
-		if err != nil {
-			return cli.Usage(err)
-		}
-		fmt.Fprintf(stderr, "rampctl: resuming with %d recorded levels from %s\n", len(done), f.Resume)
-	}
+// step reports a measured level: a line on stderr, its record, and the
+// original executor's lines.
+func (s *session) step(st record.Step) error {
+	s.stepLine(st)
+	s.legacy.Step(st)
+	return ramp.Emit(s.out, st)
+}
 
-	t0 := time.Now()
-	if f.TimeScale <= 0 {
-		return cli.Usagef("--time-scale must be > 0")
-	}
-	level := &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: req, MinSamples: f.MinSamples, EarlyPass: f.EarlyPass, TimeScale: f.TimeScale}
-	var cur struct{ level, users, left int }
-	tty := false
-	if st, err := statOf(stderr); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-		tty = true // live progress only on a terminal; logs get one line a level
-	}
-	level.Progress = func(users int, el time.Duration, s *record.Stats) {
-		if !tty {
-			return
-		}
-		fmt.Fprintf(stderr, "\rrampctl: level %d: %d users, %v/%v, p99 %.0f ms, mean %.0f ms, max %.0f ms (%s), ~%d levels left, %v elapsed   ",
-			cur.level, users, el.Round(time.Second), f.StepDur, s.P99MS, s.MeanMS, s.MaxMS, req, cur.left, time.Since(t0).Round(time.Second))
-	}
-	var measure ramp.Measure
-	if f.Exec != "" {
-		measure = (&ramp.ExecDriver{Template: f.Exec, LogFile: f.ExecLog, Stderr: stderr}).Measure(level)
-	} else {
-		firePath, err := findFire(f.Fire)
-		if err != nil {
-			return cli.Usage(err)
-		}
-		d, err := ramp.StartFire(ramp.FireConfig{Path: firePath, Target: f.Target, Interval: f.Interval,
-			Load: loadFunc(f), Stderr: stderr, Args: []string{"--stop-timeout", "5s"}})
-		if err != nil {
-			return cli.Usage(err)
-		}
-		defer d.Close()
-		measure = d.Measure(level)
-	}
-	if done != nil {
-		measure = ramp.Resuming(done, measure)
-	}
-	s := &ramp.Search{Strategy: f.Search, Start: f.Start, StepSize: f.Step, Growth: f.Growth, Precision: f.Precision,
-		MaxUsers: f.MaxUsers, Repeat: f.Repeat,
-		Progress: func(l, users, left int) {
-			cur.level, cur.users, cur.left = l, users, left
-			if !tty {
-				fmt.Fprintf(stderr, "rampctl: level %d: %d users for %v (~%d levels left, %v elapsed)\n", l, users, f.StepDur, left, time.Since(t0).Round(time.Second))
-			}
-		}}
-	res, err := s.Run(ctx, measure, func(st record.Step) error {
-		word := map[bool]string{true: "pass", false: "FAIL"}[st.Pass]
-		fmt.Fprintf(stderr, "%srampctl: %d users: %s (mean %.0f ms, p99 %.0f ms, max %.0f ms, %.1f req/s%s)%s\n",
-			map[bool]string{true: "\r", false: ""}[tty], st.Users, word, st.MeanMS, st.P99MS, st.MaxMS, st.AchievedRPS,
-			map[bool]string{true: ", ended early: clearly failing", false: ""}[st.EarlyStop]+
-				map[bool]string{true: ", ended early: clearly passing", false: ""}[st.EarlyPass],
-			map[bool]string{true: " [resumed]", false: ""}[st.Resumed])
-		legacy.Step(st)
-		return ramp.Emit(out, st)
-	})
-	res.Requirement = req.String()
-	res.WallS = time.Since(t0).Round(time.Millisecond).Seconds()
+// finish writes the result and chooses the exit code.
+func (s *session) finish(ctx context.Context, res record.Result, err error) error {
 	if err != nil {
 		if ctx.Err() != nil {
 			return cli.Usagef("interrupted after %d levels; continue with --resume on the records written so far", res.Steps)
 		}
 		return err
 	}
-	legacy.Finish(res)
-	if err := ramp.Emit(out, res); err != nil {
+	s.legacy.Finish(res)
+	if err := ramp.Emit(s.out, res); err != nil {
 		return err
 	}
 	switch {
 	case res.Found:
-		fmt.Fprintf(stderr, "rampctl: saturation point: %d users pass, %d fail (%s), %d levels in %.0f s\n",
-			res.SaturationUsers, res.FirstFailUsers, req, res.Steps, res.WallS)
+		fmt.Fprintf(s.stderr, "rampctl: saturation point: %d users pass, %d fail (%s), %d levels in %.0f s\n",
+			res.SaturationUsers, res.FirstFailUsers, s.req, res.Steps, res.WallS)
 		return nil
 	case res.FirstFailUsers > 0:
-		return &cli.ExitError{Code: cli.ExitRequirement, Err: fmt.Errorf("even %d users fail %s", res.FirstFailUsers, req)}
+		return &cli.ExitError{Code: cli.ExitRequirement, Err: fmt.Errorf("even %s %s", usersFail(res.FirstFailUsers), s.req)}
 	default:
-		return &cli.ExitError{Code: cli.ExitNoSat, Err: fmt.Errorf("no level failed up to --max-users %d", f.MaxUsers)}
+		return &cli.ExitError{Code: cli.ExitNoSat, Err: fmt.Errorf("no level failed up to --max-users %d", s.f.MaxUsers)}
 	}
 }
 
-// statOf stats w when it is a file (a terminal, say).
-func statOf(w io.Writer) (os.FileInfo, error) {
-	if f, ok := w.(*os.File); ok {
-		return f.Stat()
+// usersFail says "1 user fails" or "N users fail".
+func usersFail(n int) string {
+	if n == 1 {
+		return "1 user fails"
 	}
-	return nil, os.ErrInvalid
+	return fmt.Sprintf("%d users fail", n)
 }
