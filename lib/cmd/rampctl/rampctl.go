@@ -5,11 +5,15 @@ package rampctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -26,8 +30,9 @@ type flags struct {
 	Fire    string           `help:"fire binary (default: beside rampctl, else on PATH)."`
 	PlanCmd string           `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
 	Think   time.Duration    `default:"1s" help:"Default workload: the alarm devices' think time."`
-	Exec    string           `help:"Run a foreign load tester per level instead of fire: a shell command with {users} and {duration}, writing a Locust-format log."`
-	ExecLog string           `help:"With --exec: the tester's log file (default: its stdout)."`
+	Exec    string           `help:"Run a foreign load tester per level instead of fire: a shell command with {users}, {duration} (e.g. 120s) and {log}, writing a Locust-format log to {log} (or to its stdout)."`
+	ExecLog string           `help:"With --exec: a log file the tester appends to instead of {log}; rampctl reads what each level appended and never deletes or truncates it."`
+	ExecDir string           `help:"With --exec: where each level's log is kept (default: beside -o, named after it with .levels; a new temporary directory when -o is stdout)."`
 
 	requirement.Flags `embed:"" group:"Requirement (a level passes only if all hold; default: study)"`
 
@@ -65,20 +70,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // run is a search from the flags to the result: check the flags, open the
 // outputs, read what a resumed run already measured, start the load
 // driver, search, report.
-func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
+func run(ctx context.Context, f *flags, stdout, stderr io.Writer) (err error) {
 	req, err := f.check()
 	if err != nil {
 		return err
 	}
 	s := &session{f: f, req: req, stderr: &lockedWriter{w: stderr}, t0: time.Now(), tty: isTerminal(stderr)}
-	if err := s.openOutputs(stdout); err != nil {
-		return err
-	}
-	defer s.closeOutputs()
 	done, err := s.readResume()
 	if err != nil {
 		return err
 	}
+	if err := s.openOutputs(stdout); err != nil {
+		return err
+	}
+	defer func() { err = s.closeOutputs(err) }()
 	measure, stop, err := s.driver(s.level())
 	if err != nil {
 		return err
@@ -94,63 +99,190 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 // check validates the flags, fills in defaults that depend on others, and
 // returns the requirement (the study's when none is given).
 func (f *flags) check() (requirement.Requirement, error) {
+	req, err := f.requirement()
+	if err != nil {
+		return req, err
+	}
+	if f.Start == 0 {
+		f.Start = map[string]int{"fast": 10, "linear": 1}[f.Search]
+	}
+	if f.Interval == 0 {
+		f.Interval = min(time.Second, f.StepDur/10)
+	}
+	if err := f.checkNumbers(); err != nil {
+		return req, err
+	}
+	if f.Warmup >= f.StepDur {
+		return req, cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", f.Warmup, f.StepDur)
+	}
+	if f.ExecLog != "" && strings.Contains(f.Exec, "{log}") {
+		return req, cli.Usagef("--exec-log: the command writes {log} already; give one of them")
+	}
+	return req, nil
+}
+
+// requirement combines the requirement flags; limits must be positive.
+func (f *flags) requirement() (requirement.Requirement, error) {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--max-mean", f.MaxMean}, {"--max-max", f.MaxMax}, {"--max-p99", f.MaxP99}} {
+		if d.v < 0 {
+			return requirement.Requirement{}, cli.Usagef("%s: %v is below zero", d.name, d.v)
+		}
+	}
 	req, err := f.Requirement()
 	if err != nil {
 		return req, cli.Usage(err)
+	}
+	for _, c := range req.Checks {
+		if c.Limit < 0 || (c.Limit == 0 && c.Metric != "errors") || math.IsNaN(c.Limit) || math.IsInf(c.Limit, 0) {
+			return req, cli.Usagef("--require: %s<=%v: a limit must be above zero", c.Metric, c.Limit)
+		}
 	}
 	if req.Empty() {
 		req = requirement.Study()
 		req.Legacy2020 = f.Legacy2020
 	}
-	if f.Start == 0 {
-		f.Start = map[string]int{"fast": 10, "linear": 1}[f.Search]
-	}
-	if f.Warmup >= f.StepDur {
-		return req, cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", f.Warmup, f.StepDur)
-	}
-	if f.Interval == 0 {
-		f.Interval = min(time.Second, f.StepDur/10)
-	}
-	if f.TimeScale <= 0 {
-		return req, cli.Usagef("--time-scale must be > 0")
-	}
 	return req, nil
+}
+
+// Bounds of the numeric flags: beyond them a number is a typo or would
+// overflow a duration, never a test anyone runs.
+const (
+	maxUsers    = 10_000_000 // every level's users are started by one fire or shared by the workers
+	maxDuration = 24 * time.Hour
+)
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// checkNumbers refuses absurd numbers with one line naming the flag.
+func (f *flags) checkNumbers() error {
+	ints := []struct {
+		name      string
+		v, lo, hi int
+	}{
+		{"--max-users", f.MaxUsers, 1, maxUsers}, {"--start", f.Start, 1, f.MaxUsers},
+		{"--step", f.Step, 1, maxUsers}, {"--repeat", f.Repeat, 1, 100},
+	}
+	for _, c := range ints {
+		if c.v < c.lo || c.v > c.hi {
+			return cli.Usagef("%s: %d is out of range (%d to %d)", c.name, c.v, c.lo, c.hi)
+		}
+	}
+	floats := []struct {
+		name           string
+		v, lo, hi      float64
+		openLo, zeroOK bool
+	}{
+		{"--growth", f.Growth, 1, 1000, true, false}, {"--precision", f.Precision, 0, 1, true, false},
+		{"--early-pass", f.EarlyPass, 0, 1, false, true}, {"--time-scale", f.TimeScale, 0, 1e6, true, false},
+	}
+	for _, c := range floats {
+		if math.IsNaN(c.v) || c.v < c.lo || c.v > c.hi || (c.openLo && c.v == c.lo) {
+			lo := "from"
+			if c.openLo {
+				lo = "above"
+			}
+			return cli.Usagef("%s: %v is out of range (%s %s to %s)", c.name, c.v, lo, num(c.lo), num(c.hi))
+		}
+	}
+	durs := []struct {
+		name string
+		v    time.Duration
+		pos  bool // must be above zero
+	}{
+		{"--step-duration", f.StepDur, true}, {"--warmup", f.Warmup, false}, {"--pause", f.Pause, false},
+		{"--think", f.Think, false}, {"--interval", f.Interval, true},
+	}
+	for _, c := range durs {
+		if c.v < 0 || (c.pos && c.v == 0) || c.v > maxDuration {
+			return cli.Usagef("%s: %v is out of range (%s0 to %v)", c.name, c.v, map[bool]string{true: "above "}[c.pos], maxDuration)
+		}
+	}
+	if f.MinSamples < 0 {
+		return cli.Usagef("--min-samples: %d is below zero", f.MinSamples)
+	}
+	return nil
 }
 
 // session is one rampctl run: its flags, outputs and progress.
 type session struct {
 	f      *flags
 	req    requirement.Requirement
-	out    *cli.Output
-	legacy ramp.LegacyLog
-	lf     *os.File // --legacy-log
+	out    *cli.Output // -o: step and result records
+	legacy *cli.Output // --legacy-log (nil: none)
 	stderr io.Writer
 	t0     time.Time
 	tty    bool // stderr is a terminal: live progress
 	cur    struct{ level, users, left int }
+	steps  int // step records written
 }
 
+// openOutputs creates -o and --legacy-log. A resumed run writes its records
+// anew, so -o must not be the file it resumes from.
 func (s *session) openOutputs(stdout io.Writer) error {
+	if s.f.Resume != "" && s.f.Output != "-" && s.f.Output != "" {
+		a, errA := os.Stat(s.f.Resume)
+		b, errB := os.Stat(s.f.Output)
+		if errA == nil && errB == nil && os.SameFile(a, b) {
+			return cli.Usagef("-o %s is the --resume file: write the continued run to a new file (it repeats the resumed records)", s.f.Output)
+		}
+	}
 	out, err := cli.CreateOut(s.f.Output, stdout)
 	if err != nil {
 		return err
 	}
 	s.out = out
 	if s.f.LegacyLog != "" {
-		lf, err := os.Create(s.f.LegacyLog)
-		if err != nil {
-			return cli.Usage(err)
+		if s.legacy, err = cli.CreateOut(s.f.LegacyLog, stdout); err != nil {
+			return err
 		}
-		s.lf, s.legacy.W = lf, lf
 	}
 	return nil
 }
 
-func (s *session) closeOutputs() {
-	if s.lf != nil {
-		s.lf.Close()
+// closeOutputs closes the outputs; a write or close error replaces err: a
+// run whose records are not all written is not a result.
+func (s *session) closeOutputs(err error) error {
+	for _, o := range []*cli.Output{s.legacy, s.out} {
+		if o == nil {
+			continue
+		}
+		if cerr := o.Close(); cerr != nil && (err == nil || cli.Code(err) != cli.ExitUsage) {
+			err = s.lost(cerr)
+		}
 	}
-	s.out.Close()
+	return err
+}
+
+// lost says what a failed write leaves and how to go on: every record
+// written before it is whole in -o, and --resume continues from there.
+func (s *session) lost(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) { // cli.Output says "writing F: write F: …"
+		err = fmt.Errorf("writing %s: %v", pe.Path, pe.Err)
+	}
+	if s.steps == 0 {
+		return cli.Usagef("%v (no level recorded)", err)
+	}
+	return cli.Usagef("%v (after %s: %s)", err, plural(s.steps, "level"), s.resumeHint())
+}
+
+// resumeHint says how to go on after an interruption.
+func (s *session) resumeHint() string {
+	if s.f.Output != "-" && s.f.Output != "" {
+		return "continue with --resume " + s.f.Output
+	}
+	return "continue with --resume on the records written so far"
+}
+
+// plural writes "1 level", "2 levels".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }
 
 // readResume reads the step records of an interrupted run (nil: none).
@@ -158,16 +290,21 @@ func (s *session) readResume() (map[int]record.Step, error) {
 	if s.f.Resume == "" {
 		return nil, nil
 	}
-	rf, err := os.Open(s.f.Resume)
+	rf, err := cli.OpenIn(s.f.Resume, nil)
 	if err != nil {
-		return nil, cli.Usage(err)
+		return nil, err
 	}
 	defer rf.Close()
-	done, err := ramp.ReadSteps(rf, s.f.Resume, &record.Problems{Tool: "rampctl", W: s.stderr})
+	p := &record.Problems{Tool: "rampctl", W: s.stderr}
+	done, err := ramp.ReadSteps(rf, s.f.Resume, p)
 	if err != nil {
 		return nil, cli.Usage(err)
 	}
-	fmt.Fprintf(s.stderr, "rampctl: resuming with %d recorded levels from %s\n", len(done), s.f.Resume)
+	dropped := ""
+	if n := p.Count(); n > 0 {
+		dropped = fmt.Sprintf(" (%s dropped)", plural(int(n), "malformed line"))
+	}
+	fmt.Fprintf(s.stderr, "rampctl: resuming with %d recorded levels from %s%s\n", len(done), s.f.Resume, dropped)
 	return done, nil
 }
 
@@ -182,7 +319,11 @@ func (s *session) level() *ramp.Level {
 // long-running fire. stop ends it.
 func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err error) {
 	if s.f.Exec != "" {
-		return (&ramp.ExecDriver{Template: s.f.Exec, LogFile: s.f.ExecLog, Stderr: s.stderr}).Measure(level), func() {}, nil
+		dir, err := s.execDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		return (&ramp.ExecDriver{Template: s.f.Exec, LogFile: s.f.ExecLog, Dir: dir, Stderr: s.stderr}).Measure(level), func() {}, nil
 	}
 	firePath, err := findFire(s.f.Fire)
 	if err != nil {
@@ -194,6 +335,28 @@ func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err er
 		return nil, nil, cli.Usage(err)
 	}
 	return d.Measure(level), func() { d.Close() }, nil
+}
+
+// execDir is where each level's log of an --exec run goes: --exec-dir, or
+// beside -o (steps.jsonl: steps.levels/), or a new temporary directory. It
+// is kept, and named on stderr.
+func (s *session) execDir() (string, error) {
+	dir := s.f.ExecDir
+	switch {
+	case dir == "" && s.f.Output != "-" && s.f.Output != "":
+		dir = strings.TrimSuffix(s.f.Output, filepath.Ext(s.f.Output)) + ".levels"
+	case dir == "":
+		d, err := os.MkdirTemp("", "rampctl-levels-")
+		if err != nil {
+			return "", err
+		}
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", cli.Usagef("--exec-dir: %v", err)
+	}
+	fmt.Fprintf(s.stderr, "rampctl: each level's log is kept in %s\n", dir)
+	return dir, nil
 }
 
 func findFire(flag string) (string, error) {
@@ -228,21 +391,35 @@ func (s *session) search(ctx context.Context, measure ramp.Measure) (record.Resu
 // original executor's lines.
 func (s *session) step(st record.Step) error {
 	s.stepLine(st)
-	s.legacy.Step(st)
-	return ramp.Emit(s.out, st)
+	if err := ramp.Emit(s.out, st); err != nil {
+		return s.lost(err)
+	}
+	s.steps++
+	if s.legacy != nil {
+		ramp.LegacyLog{W: s.legacy}.Step(st)
+		if err := s.legacy.Err(); err != nil {
+			return s.lost(err)
+		}
+	}
+	return nil
 }
 
 // finish writes the result and chooses the exit code.
 func (s *session) finish(ctx context.Context, res record.Result, err error) error {
 	if err != nil {
 		if ctx.Err() != nil {
-			return cli.Usagef("interrupted after %d levels; continue with --resume on the records written so far", res.Steps)
+			return cli.Usagef("interrupted after %s: %s", plural(s.steps, "level"), s.resumeHint())
 		}
 		return err
 	}
-	s.legacy.Finish(res)
 	if err := ramp.Emit(s.out, res); err != nil {
-		return err
+		return s.lost(err)
+	}
+	if s.legacy != nil {
+		ramp.LegacyLog{W: s.legacy}.Finish(res)
+		if err := s.legacy.Err(); err != nil {
+			return s.lost(err)
+		}
 	}
 	switch {
 	case res.Found:
@@ -261,5 +438,5 @@ func usersFail(n int) string {
 	if n == 1 {
 		return "1 user fails"
 	}
-	return fmt.Sprintf("%d users fail", n)
+	return plural(n, "user") + " fail"
 }
