@@ -83,7 +83,9 @@ func (e *ExecDriver) run(ctx context.Context, l *Level, users int, logPath strin
 		}
 		out, cmd.Stdout = f, f
 	}
+	stop := e.tick(l, users)
 	err := cmd.Run()
+	stop()
 	if out != nil {
 		if cerr := out.Close(); cerr != nil {
 			return fmt.Errorf("writing %s: %v", logPath, cerr)
@@ -99,6 +101,31 @@ func (e *ExecDriver) run(ctx context.Context, l *Level, users int, logPath strin
 		return copyTail(e.LogFile, from, logPath)
 	}
 	return nil
+}
+
+// tick tells the level's progress every second while the tester runs (its
+// statistics are read only at the end); stop ends it.
+func (e *ExecDriver) tick(l *Level, users int) (stop func()) {
+	if l.Progress == nil {
+		return func() {}
+	}
+	start, done := time.Now(), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				l.Progress(users, time.Since(start), nil)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // read evaluates a level's log: what completed after the warm-up.

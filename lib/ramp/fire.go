@@ -185,17 +185,20 @@ func (lr *levelRun) collect(ctx context.Context) error {
 
 // add takes one interval record; it reports whether the level is done.
 func (lr *levelRun) add(iv *record.Stats) bool {
-	if !lr.settled && iv.Stage == lr.label && !lr.settle(iv) {
+	if iv.Stage != lr.label {
 		return false
 	}
-	if iv.Stage != lr.label || iv.End.Before(lr.measureFrom.Add(time.Millisecond)) || iv.Start.Before(lr.measureFrom.Add(-time.Millisecond)) {
-		return !iv.End.Before(lr.deadline) && iv.Stage == lr.label
+	if !lr.settled && !lr.settle(iv) {
+		lr.progress(nil)
+		return false
+	}
+	if iv.End.Before(lr.measureFrom.Add(time.Millisecond)) || iv.Start.Before(lr.measureFrom.Add(-time.Millisecond)) {
+		lr.progress(nil) // warming up
+		return !iv.End.Before(lr.deadline)
 	}
 	lr.acc.AddStats(iv)
 	so := lr.acc.Stats(record.TypeInterval, false)
-	if lr.l.Progress != nil {
-		lr.l.Progress(lr.users, time.Since(lr.start), &so)
-	}
+	lr.progress(&so)
 	switch {
 	case lr.l.clearlyFailing(&so):
 		lr.early = true
@@ -205,6 +208,14 @@ func (lr *levelRun) add(iv *record.Stats) bool {
 		return true
 	}
 	return !iv.End.Before(lr.deadline)
+}
+
+// progress tells the level's progress: the measured part so far (nil
+// while it warms up or waits for surplus users to leave).
+func (lr *levelRun) progress(soFar *record.Stats) {
+	if lr.l.Progress != nil {
+		lr.l.Progress(lr.users, time.Since(lr.start), soFar)
+	}
 }
 
 // settle watches the users of a closed-model level come down to its

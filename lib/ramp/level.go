@@ -20,7 +20,9 @@ type Level struct {
 	// TimeScale: the simulator's --time-scale; latencies are divided by it
 	// so requirements and step records are in model time (0: 1).
 	TimeScale float64
-	// Progress is called with the measured part so far (may be nil).
+	// Progress is called during a level with the time since it started and
+	// the statistics of its measured part so far (nil while it warms up, or
+	// when the driver cannot see them). Progress may be nil.
 	Progress func(users int, elapsed time.Duration, soFar *record.Stats)
 }
 

@@ -37,7 +37,26 @@ type Search struct {
 	MaxUsers  int
 	Repeat    int // measure each level this many times; it passes only if every run passes
 	// Progress is told before each level (may be nil).
-	Progress func(level, users, stepsLeft int)
+	Progress func(level, users int, left LevelsLeft)
+}
+
+// LevelsLeft is how many levels a search has still to run, the next one
+// included: an estimate, or only a bound when the levels so far do not say
+// where the requirement will break.
+type LevelsLeft struct {
+	N     int
+	Bound bool // N is an upper bound, not an estimate
+}
+
+func (l LevelsLeft) String() string {
+	levels := "levels"
+	if l.N == 1 {
+		levels = "level"
+	}
+	if l.Bound {
+		return fmt.Sprintf("at most %d %s left", l.N, levels)
+	}
+	return fmt.Sprintf("~%d %s left", l.N, levels)
 }
 
 // Run searches, emitting every step in order, and returns the result.
@@ -91,6 +110,7 @@ type searchRun struct {
 
 	level  int             // levels measured so far (repeats count)
 	lo, hi int             // the bracket
+	trend  []point         // headroom measured at each level, in order
 	head   map[int]float64 // headroom measured at each level (the largest of its repeats)
 	passed map[int]bool    // levels that passed (quickly or not)
 	full   map[int]bool    // levels that passed at full length
@@ -104,7 +124,7 @@ func (r *searchRun) try(users int, quick bool) (bool, error) {
 	for range r.s.Repeat {
 		r.level++
 		if r.s.Progress != nil {
-			r.s.Progress(r.level, users, r.s.stepsLeft(r.res.SaturationUsers, r.res.FirstFailUsers, users))
+			r.s.Progress(r.level, users, r.levelsLeft(users))
 		}
 		st, err := r.measure(r.ctx, users, quick)
 		if err != nil {
@@ -112,6 +132,9 @@ func (r *searchRun) try(users int, quick bool) (bool, error) {
 		}
 		r.res.Steps++
 		r.head[users] = max(r.head[users], st.Headroom)
+		if st.Headroom < 1e9 {
+			r.trend = append(r.trend, point{users, st.Headroom})
+		}
 		if err := r.emit(st); err != nil {
 			return false, err
 		}
@@ -248,23 +271,77 @@ func (s *Search) nextLinear(n int) int {
 	return (n/s.StepSize + 1) * s.StepSize
 }
 
-// stepsLeft estimates the levels still to run (for progress).
-func (s *Search) stepsLeft(lo, hi, next int) int {
+// point is a level's headroom.
+type point struct {
+	users    int
+	headroom float64
+}
+
+// levelsLeft estimates the levels still to run, next included. While the
+// search climbs, the headroom of the last two levels, extrapolated, says
+// where the requirement will break; when it cannot (a flat curve below the
+// knee, a single level), only the bound is known: the levels up to
+// MaxUsers. Once bracketed, the bisections left (pessimistically halving).
+func (r *searchRun) levelsLeft(next int) LevelsLeft {
+	s := r.s
+	if r.hi > 0 {
+		return LevelsLeft{N: (s.bisections(r.lo, r.hi) + 1) * s.Repeat}
+	}
+	fail, ok := r.extrapolate()
 	if s.Strategy == "linear" {
-		return max((s.MaxUsers-next)/max(s.StepSize, 1)+1, 1) * s.Repeat
-	}
-	bisect := func(lo, hi int) int {
-		n := 0
-		for float64(hi-lo) > math.Max(1, s.Precision*float64(max(lo, 1))) {
-			hi = (lo + hi) / 2 // pessimistic: assume the upper half fails
-			n++
+		bound := (s.MaxUsers-next)/max(s.StepSize, 1) + 1
+		if !ok || fail > s.MaxUsers {
+			return LevelsLeft{N: bound * s.Repeat, Bound: true}
 		}
-		return n
+		n := (fail-next+s.StepSize-1)/max(s.StepSize, 1) + 1
+		return LevelsLeft{N: min(max(n, 1), bound) * s.Repeat}
 	}
-	if hi == 0 { // still growing: guess the next level fails
-		return (1 + bisect(next/2, next)) * s.Repeat
+	// fast: climb until a level reaches the failure (or MaxUsers), then
+	// bisect between it and the one below, then confirm
+	limit := s.MaxUsers
+	if ok {
+		limit = min(fail, s.MaxUsers)
 	}
-	return (bisect(lo, hi) + 1) * s.Repeat
+	climbs, top, below := 1, next, next/2
+	for top < limit && top < s.MaxUsers {
+		below, top = top, min(max(int(math.Ceil(float64(top)*s.Growth)), top+1), s.MaxUsers)
+		climbs++
+	}
+	n := climbs + s.bisections(below, top) + 1
+	return LevelsLeft{N: n * s.Repeat, Bound: !ok || fail > s.MaxUsers}
+}
+
+// extrapolate says where the headroom of the last two levels measured,
+// extended linearly, reaches 1 (ok false: it does not grow).
+func (r *searchRun) extrapolate() (int, bool) {
+	if len(r.trend) < 2 {
+		return 0, false
+	}
+	a, b := r.trend[len(r.trend)-2], r.trend[len(r.trend)-1]
+	if b.users < a.users {
+		a, b = b, a
+	}
+	if b.headroom >= 1 { // at the limit already: the next level fails
+		return b.users, true
+	}
+	if b.users == a.users || b.headroom <= a.headroom {
+		return 0, false
+	}
+	x := float64(b.users) + (1-b.headroom)*float64(b.users-a.users)/(b.headroom-a.headroom)
+	if x > float64(r.s.MaxUsers) {
+		return r.s.MaxUsers + 1, true
+	}
+	return int(math.Ceil(x)), true
+}
+
+// bisections is how many halvings bring a bracket within the precision.
+func (s *Search) bisections(lo, hi int) int {
+	n := 0
+	for float64(hi-lo) > math.Max(1, s.Precision*float64(max(lo, 1))) {
+		hi = (lo + hi) / 2 // pessimistic: assume the upper half fails
+		n++
+	}
+	return n
 }
 
 // Emit writes a record as one JSON line.

@@ -73,6 +73,7 @@ type rampStep struct {
 	P99MS       float64 `json:"p99_ms"`
 	MeanMS      float64 `json:"mean_ms"`
 	AchievedRPS float64 `json:"achieved_rps"`
+	Count       int64   `json:"count"`
 	Pass        bool    `json:"pass"`
 	EarlyPass   bool    `json:"early_pass"`
 	EarlyStop   bool    `json:"early_stop"`

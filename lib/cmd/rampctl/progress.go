@@ -3,34 +3,72 @@ package rampctl
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/perflab/perflab/lib/ramp"
 	"github.com/perflab/perflab/lib/record"
 )
 
-// searchProgress is told before each level.
-func (s *session) searchProgress(level, users, left int) {
-	s.cur.level, s.cur.users, s.cur.left = level, users, left
-	if !s.tty {
-		fmt.Fprintf(s.stderr, "rampctl: level %d: %d users for %v (~%d levels left, %v elapsed)\n",
-			level, users, s.f.StepDur, left, time.Since(s.t0).Round(time.Second))
-	}
+// progress is what rampctl says on stderr while it searches: a line before
+// each level, during a level a line every --progress (on a terminal one
+// line, rewritten at each interval), and a line per measured level.
+type progress struct {
+	mu        sync.Mutex
+	w         io.Writer
+	tty       bool
+	every     time.Duration // --progress (0: no lines during a level)
+	length    time.Duration // --step-duration
+	warmup    time.Duration
+	req       string
+	t0        time.Time // the search's start
+	level     int
+	left      ramp.LevelsLeft
+	lastLine  time.Time // the last line during this level
+	liveShown bool      // a terminal line waits for its end
 }
 
-// levelProgress is told the measured part of a level so far: live on a
-// terminal only; logs get one line a level.
-func (s *session) levelProgress(users int, el time.Duration, st *record.Stats) {
-	if !s.tty {
+// searchProgress is told before each level.
+func (p *progress) searchProgress(level, users int, left ramp.LevelsLeft) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.level, p.left, p.lastLine = level, left, time.Now()
+	p.endLive()
+	fmt.Fprintf(p.w, "rampctl: level %d: %d users for %v, %v of it warm-up (%v, %v elapsed)\n",
+		level, users, p.length, p.warmup, left, time.Since(p.t0).Round(time.Second))
+}
+
+// levelProgress is told how a level goes: the statistics of its measured
+// part so far (nil while it warms up).
+func (p *progress) levelProgress(users int, el time.Duration, st *record.Stats) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.every <= 0 || (!p.tty && time.Since(p.lastLine) < p.every) {
 		return
 	}
-	fmt.Fprintf(s.stderr, "\rrampctl: level %d: %d users, %v/%v, p99 %.0f ms, mean %.0f ms, max %.0f ms (%s), ~%d levels left, %v elapsed   ",
-		s.cur.level, users, el.Round(time.Second), s.f.StepDur, st.P99MS, st.MeanMS, st.MaxMS, s.req, s.cur.left, time.Since(s.t0).Round(time.Second))
+	p.lastLine = time.Now()
+	so := "warming up"
+	if st != nil {
+		so = fmt.Sprintf("p99 %.0f ms, mean %.0f ms, max %.0f ms so far", st.P99MS, st.MeanMS, st.MaxMS)
+	}
+	round := time.Second
+	if p.length < 10*time.Second {
+		round = 100 * time.Millisecond
+	}
+	line := fmt.Sprintf("rampctl: level %d: %d users, %v of %v, %s (%s)", p.level, users, el.Round(round), p.length, so, p.req)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s, %v   ", line, p.left)
+		p.liveShown = true
+		return
+	}
+	fmt.Fprintln(p.w, line)
 }
 
-// stepLine is a measured level's line on stderr.
-func (s *session) stepLine(st record.Step) {
+// stepLine is a measured level's line.
+func (p *progress) stepLine(st record.Step) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.endLive()
 	word := map[bool]string{true: "pass", false: "FAIL"}[st.Pass]
 	how := ""
 	if st.EarlyStop {
@@ -43,22 +81,16 @@ func (s *session) stepLine(st record.Step) {
 	if st.Resumed {
 		resumed = " [resumed]"
 	}
-	cr := ""
-	if s.tty {
-		cr = "\r"
-	}
-	fmt.Fprintf(s.stderr, "%srampctl: %d users: %s (mean %.0f ms, p99 %.0f ms, max %.0f ms, %.1f req/s%s)%s\n",
-		cr, st.Users, word, st.MeanMS, st.P99MS, st.MaxMS, st.AchievedRPS, how, resumed)
+	fmt.Fprintf(p.w, "rampctl: %d users: %s (mean %.0f ms, p99 %.0f ms, max %.0f ms, %.1f req/s%s)%s\n",
+		st.Users, word, st.MeanMS, st.P99MS, st.MaxMS, st.AchievedRPS, how, resumed)
 }
 
-// isTerminal: w is a character device (a terminal, say).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// endLive ends a rewritten terminal line, so the next line starts clean.
+func (p *progress) endLive() {
+	if p.liveShown {
+		fmt.Fprintln(p.w)
+		p.liveShown = false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // lockedWriter serialises the writes of rampctl and of the processes and

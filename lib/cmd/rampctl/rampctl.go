@@ -44,7 +44,7 @@ type flags struct {
 	MaxUsers   int           `default:"10000" help:"Highest level to try."`
 	Repeat     int           `default:"1" help:"Measure each level this many times; it passes only if every run does."`
 	StepDur    time.Duration `name:"step-duration" default:"2m" help:"Length of a level."`
-	Warmup     time.Duration `default:"10s" help:"Start of a level left out of its statistics (after a higher level, counted from when its surplus users have finished their last send)."`
+	Warmup     *time.Duration `help:"Start of a level left out of its statistics (after a higher level, counted from when its surplus users have finished their last send). Default: a quarter of --step-duration, at most 10s."`
 	Pause      time.Duration `default:"0s" help:"Pause between levels (no load)."`
 	Interval   time.Duration `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
 	MinSamples int64         `default:"100" help:"Samples needed before a level may end early (clearly failing, or clearly passing while the fast search climbs)."`
@@ -53,6 +53,7 @@ type flags struct {
 	LegacyLog  string        `help:"Also write the original executor's log lines (Clients: N: avg: Xs, max: Ys) to this file."`
 	Resume     string        `help:"Continue from the step records of an interrupted run (its stdout)."`
 	Output     string        `short:"o" default:"-" help:"Where step and result records go; - is stdout."`
+	Progress   time.Duration `default:"5s" help:"During a level, a progress line on stderr this often (users, time, p99, mean and max so far); on a terminal one line, updated (0: none)."`
 }
 
 // Run is the rampctl command.
@@ -75,7 +76,8 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	s := &session{f: f, req: req, stderr: &lockedWriter{w: stderr}, t0: time.Now(), tty: isTerminal(stderr)}
+	s := &session{f: f, req: req, stderr: &lockedWriter{w: stderr}, t0: time.Now()}
+	s.p = &progress{w: s.stderr, tty: isTerminal(stderr), every: f.Progress, length: f.StepDur, warmup: *f.Warmup, req: req.String(), t0: s.t0}
 	done, err := s.readResume()
 	if err != nil {
 		return err
@@ -109,11 +111,14 @@ func (f *flags) check() (requirement.Requirement, error) {
 	if f.Interval == 0 {
 		f.Interval = min(time.Second, f.StepDur/10)
 	}
+	if f.Warmup == nil { // a default that fits any level's length
+		f.Warmup = new(min(10*time.Second, f.StepDur/4))
+	}
 	if err := f.checkNumbers(); err != nil {
 		return req, err
 	}
-	if f.Warmup >= f.StepDur {
-		return req, cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", f.Warmup, f.StepDur)
+	if *f.Warmup >= f.StepDur {
+		return req, cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", *f.Warmup, f.StepDur)
 	}
 	if f.ExecLog != "" && strings.Contains(f.Exec, "{log}") {
 		return req, cli.Usagef("--exec-log: the command writes {log} already; give one of them")
@@ -192,8 +197,8 @@ func (f *flags) checkNumbers() error {
 		v    time.Duration
 		pos  bool // must be above zero
 	}{
-		{"--step-duration", f.StepDur, true}, {"--warmup", f.Warmup, false}, {"--pause", f.Pause, false},
-		{"--think", f.Think, false}, {"--interval", f.Interval, true},
+		{"--step-duration", f.StepDur, true}, {"--warmup", *f.Warmup, false}, {"--pause", f.Pause, false},
+		{"--think", f.Think, false}, {"--interval", f.Interval, true}, {"--progress", f.Progress, false},
 	}
 	for _, c := range durs {
 		if c.v < 0 || (c.pos && c.v == 0) || c.v > maxDuration {
@@ -214,8 +219,7 @@ type session struct {
 	legacy *cli.Output // --legacy-log (nil: none)
 	stderr io.Writer
 	t0     time.Time
-	tty    bool // stderr is a terminal: live progress
-	cur    struct{ level, users, left int }
+	p      *progress
 	steps  int // step records written
 }
 
@@ -311,8 +315,8 @@ func (s *session) readResume() (map[int]record.Step, error) {
 // level says how each level is run and judged.
 func (s *session) level() *ramp.Level {
 	f := s.f
-	return &ramp.Level{Duration: f.StepDur, Warmup: f.Warmup, Pause: f.Pause, Req: s.req, MinSamples: f.MinSamples,
-		EarlyPass: f.EarlyPass, TimeScale: f.TimeScale, Progress: s.levelProgress}
+	return &ramp.Level{Duration: f.StepDur, Warmup: *f.Warmup, Pause: f.Pause, Req: s.req, MinSamples: f.MinSamples,
+		EarlyPass: f.EarlyPass, TimeScale: f.TimeScale, Progress: s.p.levelProgress}
 }
 
 // driver starts what measures a level: a foreign tester (--exec) or one
@@ -380,7 +384,7 @@ func findFire(flag string) (string, error) {
 func (s *session) search(ctx context.Context, measure ramp.Measure) (record.Result, error) {
 	f := s.f
 	srch := &ramp.Search{Strategy: f.Search, Start: f.Start, StepSize: f.Step, Growth: f.Growth, Precision: f.Precision,
-		MaxUsers: f.MaxUsers, Repeat: f.Repeat, Progress: s.searchProgress}
+		MaxUsers: f.MaxUsers, Repeat: f.Repeat, Progress: s.p.searchProgress}
 	res, err := srch.Run(ctx, measure, s.step)
 	res.Requirement = s.req.String()
 	res.WallS = time.Since(s.t0).Round(time.Millisecond).Seconds()
@@ -390,7 +394,7 @@ func (s *session) search(ctx context.Context, measure ramp.Measure) (record.Resu
 // step reports a measured level: a line on stderr, its record, and the
 // original executor's lines.
 func (s *session) step(st record.Step) error {
-	s.stepLine(st)
+	s.p.stepLine(st)
 	if err := ramp.Emit(s.out, st); err != nil {
 		return s.lost(err)
 	}
