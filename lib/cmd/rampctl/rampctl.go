@@ -36,24 +36,24 @@ type flags struct {
 
 	requirement.Flags `embed:"" group:"Requirement (a level passes only if all hold; default: study)"`
 
-	Search     string        `default:"fast" enum:"fast,linear" help:"fast: grow geometrically, then bisect; linear: start, then +step (the study's)."`
-	Start      int           `help:"First level (default: 10 for fast, 1 for linear)."`
-	Step       int           `default:"10" help:"linear: users added per level."`
-	Growth     float64       `default:"4" help:"fast: factor between passing levels (a clearly failing level ends early, so overshooting is cheap)."`
-	Precision  float64       `default:"0.05" help:"fast: stop when the bracket is within this share of the last pass."`
-	MaxUsers   int           `default:"10000" help:"Highest level to try."`
-	Repeat     int           `default:"1" help:"Measure each level this many times; it passes only if every run does."`
-	StepDur    time.Duration `name:"step-duration" default:"2m" help:"Length of a level."`
+	Search     string         `default:"fast" enum:"fast,linear" help:"fast: grow geometrically, then bisect; linear: start, then +step (the study's)."`
+	Start      int            `help:"First level (default: 10 for fast, 1 for linear)."`
+	Step       int            `default:"10" help:"linear: users added per level."`
+	Growth     float64        `default:"4" help:"fast: factor between passing levels (a clearly failing level ends early, so overshooting is cheap)."`
+	Precision  float64        `default:"0.05" help:"fast: stop when the bracket is within this share of the last pass."`
+	MaxUsers   int            `default:"10000" help:"Highest level to try."`
+	Repeat     int            `default:"1" help:"Measure each level this many times; it passes only if every run does."`
+	StepDur    time.Duration  `name:"step-duration" default:"2m" help:"Length of a level."`
 	Warmup     *time.Duration `help:"Start of a level left out of its statistics (after a higher level, counted from when its surplus users have finished their last send). Default: a quarter of --step-duration, at most 10s."`
-	Pause      time.Duration `default:"0s" help:"Pause between levels (no load)."`
-	Interval   time.Duration `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
-	MinSamples int64         `default:"100" help:"Samples needed before a level may end early (clearly failing, or clearly passing while the fast search climbs)."`
-	EarlyPass  float64       `default:"0.5" name:"early-pass" help:"fast: a climbing level ends early once a quarter of its measured time has every requirement within this share of its limit; the saturation level is always measured at full length (0: off)."`
-	TimeScale  float64       `default:"1" help:"The simulator's --time-scale: latencies are divided by it, so the requirement is in model time (scale --think alike)."`
-	LegacyLog  string        `help:"Also write the original executor's log lines (Clients: N: avg: Xs, max: Ys) to this file."`
-	Resume     string        `help:"Continue from the step records of an interrupted run (its stdout)."`
-	Output     string        `short:"o" default:"-" help:"Where step and result records go; - is stdout."`
-	Progress   time.Duration `default:"5s" help:"During a level, a progress line on stderr this often (users, time, p99, mean and max so far); on a terminal one line, updated (0: none)."`
+	Pause      time.Duration  `default:"0s" help:"Pause between levels (no load)."`
+	Interval   time.Duration  `help:"fire's feedback interval (default: a tenth of a level, at most 1 s)."`
+	MinSamples int64          `default:"100" help:"Samples needed before a level may end early (clearly failing, or clearly passing while the fast search climbs)."`
+	EarlyPass  float64        `default:"0.5" name:"early-pass" help:"fast: a climbing level ends early once a quarter of its measured time has every requirement within this share of its limit; the saturation level is always measured at full length (0: off)."`
+	TimeScale  float64        `default:"1" help:"The simulator's --time-scale: latencies are divided by it, so the requirement is in model time (scale --think alike)."`
+	LegacyLog  string         `help:"Also write the original executor's log lines (Clients: N: avg: Xs, max: Ys) to this file."`
+	Resume     string         `help:"Continue from the step records of an interrupted run (its stdout)."`
+	Output     string         `short:"o" default:"-" help:"Where step and result records go; - is stdout."`
+	Progress   time.Duration  `default:"5s" help:"During a level, a progress line on stderr this often (users, time, p99, mean and max so far); on a terminal one line, updated (0: none)."`
 }
 
 // Run is the rampctl command.
