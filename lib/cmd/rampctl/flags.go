@@ -156,4 +156,3 @@ func (f *flags) checkNumbers() error {
 	}
 	return nil
 }
-
