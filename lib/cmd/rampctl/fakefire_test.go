@@ -19,15 +19,26 @@ import (
 // The test binary doubles as a fake fire (TestMain runs fakeFire when
 // fakeFireEnv is set, which the tests set for their children): a closed
 // system of one FIFO server whose every response takes exactly
-// max(service, users × service − think), so a level's numbers are known to
-// the microsecond. Its behaviour comes from --target, "key=value,…":
+// max(service, users × service − think), user j's j × spread more, so a
+// level's numbers are known to the microsecond.
+//
+// With --segment I/N it is one segment of a distributed run as rampctl
+// --workers assumes fire --segment to be: of each stage's users it runs
+// those with index j mod N = I−1 (so N segments run every user once), the
+// server's latency stays that of all the stage's users, its interval
+// records carry "run" and "segment" and its own users, and it writes them
+// where --feedback says ("-": stdout).
+//
+// Its behaviour comes from --target, "key=value,…":
 //
 //	service=DUR   the server's time per request (default 1ms)
-//	count=N       responses in a level's interval record (default 1000)
-//	realtime      send an interval record every --interval, as fire does,
-//	              instead of one record spanning the level at once
+//	spread=DUR    user j's responses take j × DUR longer (default 0)
+//	count=K       responses per user in a level's record (default 10)
+//	realtime      an interval record every --interval, as fire does, instead
+//	              of one record spanning the level at once
 //	exit=N        exit with code N after the plan header ("fake fire: exit N" on stderr)
 //	die=U         exit 1 when a level of at least U users starts
+//	dieseg=I      only segment I dies so
 //	garbage       write a malformed line to the feedback first
 //
 // Without realtime, a level's one record spans [now+12h, now+24h]: it lies
@@ -36,22 +47,24 @@ import (
 const fakeFireEnv = "RAMPCTL_TEST_FAKE_FIRE"
 
 type fakeSpec struct {
-	service  time.Duration
-	count    int
-	realtime bool
-	exit     int
-	die      int
-	garbage  bool
+	service, spread time.Duration
+	count           int
+	realtime        bool
+	exit            int
+	die, dieseg     int
+	garbage         bool
 }
 
 func parseFakeSpec(s string) (fakeSpec, error) {
-	sp := fakeSpec{service: time.Millisecond, count: 1000, exit: -1}
+	sp := fakeSpec{service: time.Millisecond, count: 10, exit: -1}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		var err error
 		switch k {
 		case "service":
 			sp.service, err = time.ParseDuration(v)
+		case "spread":
+			sp.spread, err = time.ParseDuration(v)
 		case "count":
 			sp.count, err = strconv.Atoi(v)
 		case "realtime":
@@ -60,6 +73,8 @@ func parseFakeSpec(s string) (fakeSpec, error) {
 			sp.exit, err = strconv.Atoi(v)
 		case "die":
 			sp.die, err = strconv.Atoi(v)
+		case "dieseg":
+			sp.dieseg, err = strconv.Atoi(v)
 		case "garbage":
 			sp.garbage = true
 		case "", ":1337":
@@ -75,12 +90,13 @@ func parseFakeSpec(s string) (fakeSpec, error) {
 
 // fakeArgs are the fire flags the fake reads.
 type fakeArgs struct {
-	target, feedback, segment, run string
-	interval                       time.Duration
+	target, feedback, segment, run, startAt string
+	interval                                time.Duration
+	seg, segs                               int // segment I of N (1 of 1 without --segment)
 }
 
-func parseFakeArgs(args []string) fakeArgs {
-	a := fakeArgs{feedback: "/dev/fd/3", interval: time.Second}
+func parseFakeArgs(args []string) (fakeArgs, error) {
+	a := fakeArgs{feedback: "/dev/fd/3", interval: time.Second, seg: 1, segs: 1}
 	for i := 0; i+1 < len(args); i++ {
 		v := args[i+1]
 		switch args[i] {
@@ -92,25 +108,46 @@ func parseFakeArgs(args []string) fakeArgs {
 			a.segment = v
 		case "--run":
 			a.run = v
+		case "--start-at":
+			a.startAt = v
 		case "--interval":
 			a.interval, _ = time.ParseDuration(v)
 		}
 	}
-	return a
+	if a.segment == "" {
+		return a, nil
+	}
+	var err error
+	if a.seg, a.segs, err = record.ParseSegmentID(a.segment); err != nil {
+		return a, err
+	}
+	if !record.ValidRunName(a.run) || a.run == "" {
+		return a, fmt.Errorf("--run %q: not a run name", a.run)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, a.startAt); err != nil {
+		return a, fmt.Errorf("--start-at: %v", err)
+	}
+	return a, nil
 }
 
 // fakeFire is the fake fire's main.
 func fakeFire(args []string) int {
-	a := parseFakeArgs(args)
+	a, err := parseFakeArgs(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake fire:", err)
+		return 2
+	}
 	sp, err := parseFakeSpec(a.target)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake fire:", err)
 		return 2
 	}
-	fb, err := os.OpenFile(a.feedback, os.O_WRONLY, 0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fake fire:", err)
-		return 2
+	fb := os.Stdout
+	if a.feedback != "-" {
+		if fb, err = os.OpenFile(a.feedback, os.O_WRONLY, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "fake fire:", err)
+			return 2
+		}
 	}
 	f := &fakeRun{sp: sp, a: a, fb: bufio.NewWriter(fb), think: map[string]time.Duration{}, users: map[string]int{}}
 	if sp.garbage {
@@ -125,7 +162,7 @@ type fakeRun struct {
 	mu    sync.Mutex
 	fb    *bufio.Writer
 	think map[string]time.Duration // each group's think
-	users map[string]int           // each group's users
+	users map[string]int           // each group's users (all segments')
 	label string
 	stop  chan struct{} // ends the realtime ticker of the current level
 }
@@ -150,6 +187,7 @@ func (f *fakeRun) run(in io.Reader) int {
 		case record.TypeScenario:
 			f.think[r.Group] = time.Duration(r.ThinkMS * float64(time.Millisecond))
 		case record.TypeStage:
+			f.wait(r.AtMS)
 			if code, ok := f.stage(r); !ok {
 				return code
 			}
@@ -157,6 +195,16 @@ func (f *fakeRun) run(in io.Reader) int {
 			return 0
 		}
 	}
+}
+
+// wait waits until at_ms on the plan clock (--start-at; without it, a
+// stage applies when read).
+func (f *fakeRun) wait(at *float64) {
+	t0, err := time.Parse(time.RFC3339Nano, f.a.startAt)
+	if at == nil || err != nil {
+		return
+	}
+	time.Sleep(time.Until(t0.Add(time.Duration(*at * float64(time.Millisecond)))))
 }
 
 // stage applies a stage; a level's stages all carry its label.
@@ -169,7 +217,7 @@ func (f *fakeRun) stage(r *record.Plan) (int, bool) {
 	f.label = r.Label
 	total := f.total()
 	f.mu.Unlock()
-	if f.sp.die > 0 && total >= f.sp.die {
+	if f.sp.die > 0 && total >= f.sp.die && (f.sp.dieseg == 0 || f.sp.dieseg == f.a.seg) {
 		fmt.Fprintf(os.Stderr, "fake fire: dying at %d users\n", total)
 		return 1, false
 	}
@@ -186,7 +234,7 @@ func (f *fakeRun) stage(r *record.Plan) (int, bool) {
 		return 0, true
 	}
 	now := time.Now()
-	f.interval(now.Add(12*time.Hour), now.Add(24*time.Hour), f.sp.count)
+	f.interval(now.Add(12*time.Hour), now.Add(24*time.Hour))
 	return 0, true
 }
 
@@ -203,6 +251,15 @@ func (f *fakeRun) latency() time.Duration {
 	return max(f.sp.service, time.Duration(f.total())*f.sp.service-f.think[""])
 }
 
+// mine lists the users this segment runs: j mod N = I−1.
+func (f *fakeRun) mine() []int {
+	var js []int
+	for j := f.a.seg - 1; j < f.total(); j += f.a.segs {
+		js = append(js, j)
+	}
+	return js
+}
+
 func (f *fakeRun) tick(stop chan struct{}) {
 	t := time.NewTicker(f.a.interval)
 	defer t.Stop()
@@ -212,24 +269,29 @@ func (f *fakeRun) tick(stop chan struct{}) {
 		case <-stop:
 			return
 		case now := <-t.C:
-			f.interval(from, now, f.sp.count)
+			f.interval(from, now)
 			from = now
 		}
 	}
 }
 
-// interval writes one interval record of n responses.
-func (f *fakeRun) interval(from, to time.Time, n int) {
+// interval writes one interval record: count responses of each user of
+// this segment.
+func (f *fakeRun) interval(from, to time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	acc := hist.NewAcc()
-	us := f.latency().Microseconds()
-	for range n {
-		acc.Add(to, us, false)
+	base := f.latency()
+	js := f.mine()
+	for _, j := range js {
+		us := (base + time.Duration(j)*f.sp.spread).Microseconds()
+		for range f.sp.count {
+			acc.Add(to, us, false)
+		}
 	}
 	acc.Span(from)
 	s := acc.Stats(record.TypeInterval, true)
-	s.Stage, s.Users, s.Run, s.Segment = f.label, f.total(), f.a.run, f.a.segment
+	s.Stage, s.Users, s.Run, s.Segment = f.label, len(js), f.a.run, f.a.segment
 	b, _ := jsonl.Marshal(&s)
 	f.writeLocked(b)
 }

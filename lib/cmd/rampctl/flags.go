@@ -13,14 +13,16 @@ import (
 )
 
 type flags struct {
-	Version kong.VersionFlag `help:"Print the version and exit."`
-	Target  string           `short:"t" default:":1337" help:"Target (arssim's default address)."`
-	Fire    string           `help:"fire binary (default: beside rampctl, else on PATH)."`
-	PlanCmd string           `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
-	Think   time.Duration    `default:"1s" help:"Default workload: the alarm devices' think time."`
-	Exec    string           `help:"Run a foreign load tester per level instead of fire: a shell command with {users}, {duration} (e.g. 120s) and {log}, writing a Locust-format log to {log} (or to its stdout)."`
-	ExecLog string           `help:"With --exec: a log file the tester appends to instead of {log}; rampctl reads what each level appended and never deletes or truncates it."`
-	ExecDir string           `help:"With --exec: where each level's log is kept (default: beside -o, named after it with .levels; a new temporary directory when -o is stdout)."`
+	Version   kong.VersionFlag `help:"Print the version and exit."`
+	Target    string           `short:"t" default:":1337" help:"Target (arssim's default address)."`
+	Fire      string           `help:"fire binary (default: beside rampctl, else on PATH; with --workers: fire on each worker's PATH)."`
+	Workers   string           `help:"Run fire on many machines: a file in GNU parallel's --sshloginfile format (a host, a command such as '1/ssh -p 2222 -i key 10.0.0.5', or ':' for this machine, a line); each runs fire --segment i/N over it, every level split exactly between them."`
+	StartLead time.Duration    `default:"3s" help:"With --workers: the workers' common plan start (fire --start-at) is this long after they are started."`
+	PlanCmd   string           `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
+	Think     time.Duration    `default:"1s" help:"Default workload: the alarm devices' think time."`
+	Exec      string           `help:"Run a foreign load tester per level instead of fire: a shell command with {users}, {duration} (e.g. 120s) and {log}, writing a Locust-format log to {log} (or to its stdout)."`
+	ExecLog   string           `help:"With --exec: a log file the tester appends to instead of {log}; rampctl reads what each level appended and never deletes or truncates it."`
+	ExecDir   string           `help:"With --exec: where each level's log is kept (default: beside -o, named after it with .levels; a new temporary directory when -o is stdout)."`
 
 	requirement.Flags `embed:"" group:"Requirement (a level passes only if all hold; default: study)"`
 
@@ -65,6 +67,9 @@ func (f *flags) check() (requirement.Requirement, error) {
 	}
 	if *f.Warmup >= f.StepDur {
 		return req, cli.Usagef("--warmup (%v) must be shorter than --step-duration (%v)", *f.Warmup, f.StepDur)
+	}
+	if f.Workers != "" && f.Exec != "" {
+		return req, cli.Usagef("--workers runs fire on the workers; --exec runs another tester here: give one of them")
 	}
 	if f.ExecLog != "" && strings.Contains(f.Exec, "{log}") {
 		return req, cli.Usagef("--exec-log: the command writes {log} already; give one of them")
@@ -145,6 +150,7 @@ func (f *flags) checkNumbers() error {
 	}{
 		{"--step-duration", f.StepDur, true}, {"--warmup", *f.Warmup, false}, {"--pause", f.Pause, false},
 		{"--think", f.Think, false}, {"--interval", f.Interval, true}, {"--progress", f.Progress, false},
+		{"--start-lead", f.StartLead, true},
 	}
 	for _, c := range durs {
 		if c.v < 0 || (c.pos && c.v == 0) || c.v > maxDuration {

@@ -4,6 +4,7 @@
 package rampctl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,6 +122,12 @@ func (s *session) lost(err error) error {
 	if errors.As(err, &pe) { // cli.Output says "writing F: write F: …"
 		err = fmt.Errorf("writing %s: %v", pe.Path, pe.Err)
 	}
+	return s.stopped(err)
+}
+
+// stopped says how to go on after an error ends the search: every record
+// written so far is whole in -o, and --resume continues from there.
+func (s *session) stopped(err error) error {
 	if s.steps == 0 {
 		return cli.Usagef("%v (no level recorded)", err)
 	}
@@ -183,16 +190,40 @@ func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err er
 		}
 		return (&ramp.ExecDriver{Template: s.f.Exec, LogFile: s.f.ExecLog, Dir: dir, Stderr: s.stderr}).Measure(level), func() {}, nil
 	}
-	firePath, err := findFire(s.f.Fire)
-	if err != nil {
-		return nil, nil, cli.Usage(err)
+	cfg := ramp.FireConfig{Target: s.f.Target, Interval: s.f.Interval, Load: loadFunc(s.f), Stderr: s.stderr,
+		Args: []string{"--stop-timeout", "5s"}}
+	if err := s.fireWhere(&cfg); err != nil {
+		return nil, nil, err
 	}
-	d, err := ramp.StartFire(ramp.FireConfig{Path: firePath, Target: s.f.Target, Interval: s.f.Interval,
-		Load: loadFunc(s.f), Stderr: s.stderr, Args: []string{"--stop-timeout", "5s"}})
+	d, err := ramp.StartFire(cfg)
 	if err != nil {
 		return nil, nil, cli.Usage(err)
 	}
 	return d.Measure(level), func() { d.Close() }, nil
+}
+
+// fireWhere says where fire runs: here (found beside rampctl or on PATH),
+// or on every worker of --workers (--fire, else fire on its PATH), each a
+// segment of every level, all with the same plan clock.
+func (s *session) fireWhere(cfg *ramp.FireConfig) error {
+	if s.f.Workers == "" {
+		p, err := findFire(s.f.Fire)
+		cfg.Path = p
+		return cli.Usage(err)
+	}
+	in, err := cli.OpenIn(s.f.Workers, nil)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if cfg.Workers, err = ramp.ReadWorkers(in, s.f.Workers); err != nil {
+		return cli.Usage(err)
+	}
+	cfg.Path, cfg.Lead = cmp.Or(s.f.Fire, "fire"), s.f.StartLead
+	cfg.Run = "rampctl-" + s.t0.UTC().Format("20060102T150405.000Z")
+	fmt.Fprintf(s.stderr, "rampctl: %s on %s, run %s, every level split between them (fire --segment i/%d)\n",
+		cfg.Path, plural(len(cfg.Workers), "worker"), cfg.Run, len(cfg.Workers))
+	return nil
 }
 
 // execDir is where each level's log of an --exec run goes: --exec-dir, or
@@ -268,7 +299,11 @@ func (s *session) finish(ctx context.Context, res record.Result, err error) erro
 		if ctx.Err() != nil {
 			return cli.Usagef("interrupted after %s: %s", plural(s.steps, "level"), s.resumeHint())
 		}
-		return err
+		var ee *cli.ExitError
+		if errors.As(err, &ee) {
+			return err // says already how to go on
+		}
+		return s.stopped(err)
 	}
 	if err := ramp.Emit(s.out, res); err != nil {
 		return s.lost(err)

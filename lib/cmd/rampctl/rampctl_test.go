@@ -57,15 +57,15 @@ func TestStepInModelTime(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.SplitN(out.String(), "\n", 2)[0]), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Type != record.TypeStep || st.MeanMS != 20 || st.P99MS != 20 || st.MaxMS != 20 || st.TimeScale != 0.1 || st.Count != 1000 {
-		t.Fatalf("step %+v, want mean = p99 = max = 20 ms model time, time_scale 0.1, 1000 responses", st)
+	if st.Type != record.TypeStep || st.MeanMS != 20 || st.P99MS != 20 || st.MaxMS != 20 || st.TimeScale != 0.1 || st.Count != 10 {
+		t.Fatalf("step %+v, want mean = p99 = max = 20 ms model time, time_scale 0.1, 10 responses", st)
 	}
 	h, err := hist.Decode(st.Hist)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Count() != 1000 || h.MaxUS() < 2000 || h.MaxUS() > 2002 {
-		t.Fatalf("hist: %d values up to %d µs, want 1000 at 2000 µs (real time)", h.Count(), h.MaxUS())
+	if h.Count() != 10 || h.MaxUS() < 2000 || h.MaxUS() > 2002 {
+		t.Fatalf("hist: %d values up to %d µs, want 10 at 2000 µs (real time)", h.Count(), h.MaxUS())
 	}
 }
 
