@@ -29,7 +29,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var f flags
 	if _, code, ok := cli.Parse("rampctl", &f, args, stdout, stderr,
 		kong.Description("Step the load up until a requirement breaks; report the saturation point.\n\n"+
-			"Exit codes: 0 saturation point found, 1 even the first level failed, 2 usage or input error, "+
+			"Exit codes: 0 saturation point found, 1 even the first level failed, 2 usage, input or other error "+
+			"(a failed write, fire or a worker gone: the levels recorded so far stay, --resume continues), "+
 			"3 no level failed up to --max-users.")); !ok {
 		return code
 	}
