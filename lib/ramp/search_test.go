@@ -181,3 +181,47 @@ func TestReadStepsKeepsCompleteRecords(t *testing.T) {
 		t.Fatalf("warned %q, want %q", warn.String(), want)
 	}
 }
+
+// The levels-left estimate of a linear search stays sane: a bound (the
+// levels up to MaxUsers) until two levels show the headroom growing, then
+// the levels to where it crosses 1, off by at most one on a straight curve.
+func TestLevelsLeftLinear(t *testing.T) {
+	var lefts []LevelsLeft
+	m := func(_ context.Context, users int, _ bool) (record.Step, error) {
+		h := float64(users) / 300
+		return record.Step{Users: users, Pass: h <= 1, Headroom: h}, nil
+	}
+	s := Search{Strategy: "linear", Start: 1, StepSize: 10, MaxUsers: 10000,
+		Progress: func(_, _ int, l LevelsLeft) { lefts = append(lefts, l) }}
+	s.Run(context.Background(), m, func(record.Step) error { return nil })
+	if len(lefts) != 32 { // 1, 10, 20, …, 310
+		t.Fatalf("%d levels", len(lefts))
+	}
+	if lefts[0] != (LevelsLeft{N: 1000, Bound: true}) || lefts[1].String() != "at most 1000 levels left" {
+		t.Fatalf("first levels: %v %v, want the bound", lefts[0], lefts[1])
+	}
+	for i, l := range lefts[2:] {
+		if actual := len(lefts) - 2 - i; l.Bound || l.N < actual-1 || l.N > actual+1 {
+			t.Fatalf("level %d: %v, actually %d left", i+3, l, actual)
+		}
+	}
+}
+
+// The fast search's estimate: never below the levels actually left when it
+// is a bound, and close to them once two levels show the trend.
+func TestLevelsLeftFast(t *testing.T) {
+	var lefts []LevelsLeft
+	m := func(_ context.Context, users int, _ bool) (record.Step, error) {
+		h := math.Max(0.2, float64(users)/300)
+		return record.Step{Users: users, Pass: h <= 1, Headroom: h}, nil
+	}
+	s := Search{Strategy: "fast", Start: 10, Precision: 0.05, MaxUsers: 100000,
+		Progress: func(_, _ int, l LevelsLeft) { lefts = append(lefts, l) }}
+	s.Run(context.Background(), m, func(record.Step) error { return nil })
+	for i, l := range lefts {
+		actual := len(lefts) - i
+		if (l.Bound && l.N < actual) || l.N > 3*actual+3 || l.N > 20 {
+			t.Fatalf("level %d: %v, actually %d left (all: %v)", i+1, l, actual, lefts)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -263,137 +262,6 @@ func TestLogLinesWhole(t *testing.T) {
 	_ = io.EOF
 }
 
-// The acceptance system of rampctl, time-scaled by 10: a single server with
-// 1 ms service and 100 ms think passes p99 ≤ 200 ms up to (200+100)/1 = 300
-// devices (the unscaled: 10 ms, 1 s, 2 s).
-func TestRampctlFindsKnownCapacity(t *testing.T) {
-	t.Parallel()
-	port := arssim(t, "--model", "minimal", "--processing", "1ms")
-	dir := t.TempDir()
-	out, stderr, code := sh(t, dir, "rampctl --target :"+port+" --max-p99 200ms --think 100ms --search fast "+
-		"--step-duration 1500ms --warmup 600ms --legacy-log legacy.log > steps.jsonl; rc=$?; cat steps.jsonl; exit $rc")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	n := saturation(t, out)
-	if n < 270 || n > 330 {
-		t.Fatalf("saturation %d users, want 300 ± 10%%", n)
-	}
-	// The climb's clearly passing levels end early; the answer passed at full length.
-	steps := rampSteps(out)
-	quick, confirmed := 0, false
-	for _, st := range steps {
-		if st.EarlyPass {
-			quick++
-		}
-		confirmed = confirmed || (st.Users == n && st.Pass && !st.EarlyPass)
-	}
-	if quick == 0 || !confirmed {
-		t.Errorf("early passes %d, saturation level confirmed at full length %v: %s", quick, confirmed, out)
-	}
-	checkAfterOvershoot(t, steps)
-	lg, _ := os.ReadFile(filepath.Join(dir, "legacy.log"))
-	if !regexp.MustCompile(`Clients: \d+: avg: [\d.]+s, max: [\d.]+s\n.*--> (True|False)`).Match(lg) ||
-		!strings.Contains(string(lg), "Finished performance test. System failed at ") {
-		t.Fatalf("legacy log:\n%s", lg)
-	}
-	// plotrt draws it as latency against load, and reads the legacy log too
-	for _, in := range []string{"steps.jsonl", "legacy.log"} {
-		if _, stderr, code := sh(t, dir, "plotrt -o load.svg "+in); code != 0 || !strings.Contains(stderr, "load chart") {
-			t.Fatalf("plotrt %s: %s", in, stderr)
-		}
-	}
-	// resume: with every level recorded, nothing is measured again
-	out2, stderr, code := sh(t, dir, "rampctl --target :"+port+" --max-p99 200ms --think 100ms --step-duration 1500ms --warmup 600ms --resume steps.jsonl")
-	if code != 0 || strings.Count(out2, `"resumed":true`) != strings.Count(out, `"type":"step"`) {
-		t.Fatalf("resume: exit %d\n%s\n%s", code, out2, stderr)
-	}
-}
-
-type rampStep struct {
-	Type      string  `json:"type"`
-	Users     int     `json:"users"`
-	P99MS     float64 `json:"p99_ms"`
-	Pass      bool    `json:"pass"`
-	EarlyPass bool    `json:"early_pass"`
-}
-
-// rampctl runs a search against port that must find a saturation point,
-// and returns its records and the saturation users.
-func rampctl(t *testing.T, port, args string) (string, int) {
-	t.Helper()
-	out, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" "+args)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	return out, saturation(t, out)
-}
-
-// saturation reads the result record's saturation_users.
-func saturation(t *testing.T, out string) int {
-	t.Helper()
-	m := regexp.MustCompile(`"saturation_users":(\d+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no result record: %s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
-}
-
-func rampSteps(out string) []rampStep {
-	var steps []rampStep
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		var st rampStep
-		if json.Unmarshal([]byte(l), &st) == nil && st.Type == "step" {
-			steps = append(steps, st)
-		}
-	}
-	return steps
-}
-
-// checkAfterOvershoot: levels measured after the first failing one show the
-// acceptance system's own latency, p99 = N × 1 ms − 100 ms past its knee, not
-// the queue the overshoot left behind.
-func checkAfterOvershoot(t *testing.T, steps []rampStep) {
-	t.Helper()
-	overshoot := 0
-	for _, st := range steps {
-		if overshoot > 0 && st.Users < overshoot && st.Users > 150 {
-			if model := float64(st.Users - 100); st.P99MS > model+20 || st.P99MS < model-20 {
-				t.Errorf("%d users after the overshoot to %d: p99 %.1f ms, the model's %.0f ms", st.Users, overshoot, st.P99MS, model)
-			}
-		}
-		if !st.Pass && overshoot == 0 {
-			overshoot = st.Users
-		}
-	}
-	if overshoot == 0 {
-		t.Errorf("no level failed: %+v", steps)
-	}
-}
-
-// A far overshoot (1,280 devices: a queue of over a second) must not leak
-// into the next, lower level: its warm-up waits for the surplus users.
-func TestRampctlLevelAfterOvershootIsClean(t *testing.T) {
-	t.Parallel()
-	port := arssim(t, "--model", "minimal", "--processing", "1ms")
-	out, n := rampctl(t, port, "--max-p99 200ms --think 100ms --search fast "+
-		"--start 20 --growth 8 --precision 0.1 --step-duration 1500ms --warmup 600ms")
-	checkAfterOvershoot(t, rampSteps(out))
-	if n < 270 || n > 330 {
-		t.Fatalf("saturation %d users, want 300 ± 10%%: %s", n, out)
-	}
-}
-
-func TestRampctlNoSaturationExitCode(t *testing.T) {
-	t.Parallel()
-	port := arssim(t, "--model", "none")
-	_, stderr, code := sh(t, t.TempDir(), "rampctl --target :"+port+" --max-p99 1s --think 100ms --start 2 --max-users 8 --step-duration 600ms --warmup 200ms > /dev/null")
-	if code != 3 || !strings.Contains(stderr, "no level failed up to --max-users 8") {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-}
-
 func netDial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -409,42 +277,6 @@ func TestArssimConfigFileAndFlagsWin(t *testing.T) {
 	ms, _ := strconv.Atoi(strings.TrimSpace(out))
 	if ms < 290 || ms > 600 {
 		t.Fatalf("a POST took %d ms, want ~300 (model minimal from the flag, processing from the file)", ms)
-	}
-}
-
-// rampctl --plan-cmd takes any plan invocation with {users}.
-func TestRampctlPlanCmd(t *testing.T) {
-	t.Parallel()
-	port := arssim(t, "--model", "minimal", "--processing", "5ms")
-	out, n := rampctl(t, port, "--plan-cmd 'plan constant --users {users} --duration 1h --think 50ms --method POST --path /x' "+
-		"--max-mean 100ms --start 4 --step-duration 1s --warmup 300ms --precision 0.1")
-	// one server, 5 ms a request, 50 ms think: mean ≤ 100 ms up to (100+50)/5 = 30 users
-	if n < 24 || n > 34 {
-		t.Fatalf("saturation %d users, want ~30\n%s", n, out)
-	}
-}
-
-// rampctl steps one group of a plan with groups, the other held: alarm
-// devices beside production users. One FIFO server at 5 ms (200 req/s), 5
-// users thinking 50 ms, devices thinking 200 ms: with every response at the
-// 100 ms limit, the users send 5/0.15 = 33 req/s and the devices may send
-// the other 167 req/s: 167 × 0.3 s = 50 devices.
-func TestRampctlStepsOneGroup(t *testing.T) {
-	t.Parallel()
-	names, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "gs-production-workload", "All_Request_Names.log"))
-	if _, err := os.Stat(names); err != nil {
-		t.Skip("../shared/data is missing: no request names")
-	}
-	port := arssim(t, "--model", "minimal", "--processing", "5ms")
-	out, n := rampctl(t, port, "--plan-cmd 'plan production --names "+names+
-		" --users 5 --think 50ms --devices {users} --device-think-min 200ms --device-think-max 200ms' "+
-		"--max-mean 100ms --start 4 --step-duration 1500ms --warmup 500ms --precision 0.1")
-	if n < 40 || n > 60 {
-		t.Fatalf("saturation %d devices, want ~50\n%s", n, out)
-	}
-	// the offered rate counts both groups: at 4 devices, 5/0.05 + 4/0.2 = 120 req/s
-	if !strings.Contains(out, `"users":4,`) || !regexp.MustCompile(`"users":4,[^\n]*"offered_rps":120,`).MatchString(out) {
-		t.Fatalf("offered rate of the first level:\n%s", out)
 	}
 }
 
