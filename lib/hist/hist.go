@@ -4,6 +4,7 @@ package hist
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -109,8 +110,16 @@ func Decode(s string) (h *H, err error) {
 }
 
 // PercentilesPrint writes the standard .hgrm percentile distribution in milliseconds.
-func (h *H) PercentilesPrint(w interface{ Write([]byte) (int, error) }) error {
-	_, err := h.h.PercentilesPrint(w, 5, 1000)
+func (h *H) PercentilesPrint(w io.Writer) error { return h.PercentilesPrintScaled(w, 1) }
+
+// PercentilesPrintScaled writes the .hgrm percentile distribution in model
+// milliseconds for a run at time scale f (real ÷ f; f 0 is 1), as Acc.Stats
+// reports its latencies.
+func (h *H) PercentilesPrintScaled(w io.Writer, f float64) error {
+	if !(f > 0) {
+		f = 1
+	}
+	_, err := h.h.PercentilesPrint(w, 5, 1000*f)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sync"
 )
 
@@ -186,13 +187,32 @@ func (r *Reader) Line() int { return r.line }
 func (r *Reader) Name() string { return r.name }
 
 // Decode decodes the current line into v. A line that does not decode is
-// reported as malformed and Decode returns false.
+// reported as malformed and Decode returns false; so is one whose decoded
+// "type" is not the one it was read as (a second "type" key, say), so a
+// record is never used as another type.
 func (r *Reader) Decode(v any) bool {
 	if err := json.Unmarshal(r.raw, v); err != nil {
 		r.Malformed(fmt.Errorf("bad %s record: %v", r.typ, err))
 		return false
 	}
+	if t, ok := typeField(v); ok && t != r.typ {
+		r.Malformed(fmt.Errorf("bad %s record: it also says \"type\":%q", r.typ, t))
+		return false
+	}
 	return true
+}
+
+// typeField returns the Type field of a pointer to a record struct.
+func typeField(v any) (string, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return "", false
+	}
+	f := rv.Elem().FieldByName("Type")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return "", false
+	}
+	return f.String(), true
 }
 
 // Malformed reports the current line as unusable (a warning, counted; with

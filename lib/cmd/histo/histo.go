@@ -107,7 +107,7 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 		if err != nil {
 			return cli.Usage(err)
 		}
-		err = res.Total.Hist().PercentilesPrint(hf)
+		err = res.Total.Hist().PercentilesPrintScaled(hf, f.TimeScale)
 		if cerr := hf.Close(); err == nil {
 			err = cerr
 		}
