@@ -3,7 +3,6 @@
 package hist
 
 import (
-	"fmt"
 	"io"
 	"time"
 
@@ -85,28 +84,21 @@ func (h *H) Encode() (string, error) {
 	return string(b), err
 }
 
-// Decode parses the text form written by Encode. Input from files is not
-// trusted: the library panics on some malformed encodings, which becomes an error.
-func Decode(s string) (h *H, err error) {
-	if len(s) < 12 {
-		return nil, fmt.Errorf("bad encoded histogram: %d characters", len(s))
+// Decode parses the text form written by Encode (see Counts.Decode: input
+// from files is not trusted).
+func Decode(s string) (*H, error) {
+	var c Counts
+	if err := c.Decode(s); err != nil {
+		return nil, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			h, err = nil, fmt.Errorf("bad encoded histogram: %v", r)
-		}
-	}()
-	hh, err := hdr.Decode([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("bad encoded histogram: %w", err)
-	}
-	if hh.HighestTrackableValue() != highestUS || hh.SignificantFigures() != sigDigits {
-		// Normalise foreign ranges so merges never drop values.
-		n := New()
-		n.h.Merge(hh)
-		return n, nil
-	}
-	return &H{hh}, nil
+	h := New()
+	h.AddCounts(&c)
+	return h, nil
+}
+
+// recordN adds n values us, clamped into the range.
+func (h *H) recordN(us, n int64) {
+	_ = h.h.RecordValues(min(max(us, lowestUS), highestUS), n)
 }
 
 // PercentilesPrint writes the standard .hgrm percentile distribution in milliseconds.

@@ -105,6 +105,11 @@ func TestFormatsExamplesDecodeStrictly(t *testing.T) {
 			if err := strict.Decode(v); err != nil {
 				t.Errorf("%s:%d: example %d (%s) does not decode strictly: %v", formatsPath, b.line, n, head.Type, err)
 			}
+			if c, ok := v.(interface{ Check() error }); ok {
+				if err := c.Check(); err != nil {
+					t.Errorf("%s:%d: example %d (%s) is not a valid record: %v", formatsPath, b.line, n, head.Type, err)
+				}
+			}
 			seen[head.Type] = true
 		}
 		if n == 0 {

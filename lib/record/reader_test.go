@@ -82,7 +82,7 @@ func TestProblemsShowsTwentyThenCounts(t *testing.T) {
 	}
 	var warn bytes.Buffer
 	p := &Problems{Tool: "t", W: &warn}
-	r := NewReader(nil, strings.NewReader(in.String()), "f", p)
+	r := NewReader(context.Background(), strings.NewReader(in.String()), "f", p)
 	for r.Next() {
 	}
 	if p.Count() != 30 || strings.Count(warn.String(), "\n") != 21 ||
@@ -94,7 +94,7 @@ func TestProblemsShowsTwentyThenCounts(t *testing.T) {
 // A record is never used as another type than the one it was read as.
 func TestDecodeRefusesASecondType(t *testing.T) {
 	var warn bytes.Buffer
-	r := NewReader(nil, strings.NewReader(`{"type":"interval","count":1,"type":"summary"}`+"\n"), "f", &Problems{Tool: "t", W: &warn})
+	r := NewReader(context.Background(), strings.NewReader(`{"type":"interval","count":1,"type":"summary"}`+"\n"), "f", &Problems{Tool: "t", W: &warn})
 	if !r.Next() || r.Type() != TypeInterval {
 		t.Fatalf("type %q", r.Type())
 	}
@@ -130,7 +130,7 @@ func TestReaderStopsWhenCancelledWhileBlocked(t *testing.T) {
 }
 
 func TestReadErrorNamesTheInput(t *testing.T) {
-	r := NewReader(nil, io.MultiReader(strings.NewReader("a\n"), iotestErr{}), "big.log", &Problems{})
+	r := NewReader(context.Background(), io.MultiReader(strings.NewReader("a\n"), iotestErr{}), "big.log", &Problems{})
 	for r.Next() {
 	}
 	if r.Err() == nil || r.Err().Error() != "reading big.log: disk on fire" {
@@ -154,7 +154,7 @@ func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var warn bytes.Buffer
 		p := &Problems{Tool: "t", W: &warn, Max: 1 << 30}
-		r := NewReader(nil, bytes.NewReader(in), "f", p)
+		r := NewReader(context.Background(), bytes.NewReader(in), "f", p)
 		seen := map[int]bool{}
 		last := 0
 		for r.Next() {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/perflab/perflab/lib/record"
 )
@@ -34,13 +35,20 @@ type Entry struct {
 	Time time.Time
 	// MS is the response time in milliseconds.
 	MS int64
+	// Status (failures): the HTTP status a "status N" reason names, 0 for
+	// another reason (a transport error, a give-up).
+	Status int
 }
 
 var (
+	respText   = []byte("Response time")
 	respMarker = []byte("Response time ")
 	failMarker = []byte("Request failed after ")
 	msSuffix   = []byte(" ms")
 )
+
+// maxMS is the largest response time a line may carry (record.MaxLatencyUS).
+const maxMS = record.MaxLatencyUS / 1000
 
 // Parser parses Locust-format lines. It caches the last date seen, so one
 // Parser must not be shared between goroutines.
@@ -54,36 +62,138 @@ type Parser struct {
 // ErrMalformed reports a line that names a response but cannot be read.
 var ErrMalformed = errors.New("malformed response line")
 
-// Parse reads one line (without its newline). A line that is not a response
-// gives Kind Other and no error; a line that looks like a response but is
-// broken gives an error saying what was expected.
+// Parse reads one line (without its newline). A measurement is taken only
+// at its place in the line format, "[TIMESTAMP] HOST/LEVEL/LOGGER: " then
+// "Response time N ms" (also after "[ID] " or "[ID] (REQUEST-ID) ", as the
+// study's later scripts write) or "Request failed after N ms: REASON", so
+// no text further on (a server's reason, a URL) can read as one. A line
+// that is not a response gives Kind Other and no error; one that names a
+// response but cannot be read (a "Response time" without a number, or
+// elsewhere than its place) gives an error saying what was expected.
 func (p *Parser) Parse(line []byte) (Entry, error) {
-	var e Entry
-	i := bytes.Index(line, respMarker)
-	mark := respMarker
-	e.Kind = Response
-	if i < 0 {
-		if i = bytes.Index(line, failMarker); i < 0 {
-			return Entry{}, nil
+	msg, ok := message(line)
+	if !ok {
+		if bytes.Contains(line, respText) {
+			return Entry{}, fmt.Errorf("%w: expected \"[YYYY-MM-DD HH:MM:SS,mmm] HOST/LEVEL/LOGGER: \" before \"Response time\"", ErrMalformed)
 		}
-		mark, e.Kind = failMarker, Failure
+		return Entry{}, nil
 	}
-	rest := line[i+len(mark):]
-	n, j := 0, 0
-	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' && j < 18 {
-		n = n*10 + int(rest[j]-'0')
+	var e Entry
+	var rest []byte
+	switch body := skipIDs(msg); {
+	case bytes.HasPrefix(body, respText):
+		e.Kind, rest = Response, body[len(respText):]
+		if len(rest) == 0 || rest[0] != ' ' {
+			return Entry{}, fmt.Errorf("%w: expected \"Response time\" followed by an integer and \" ms\"", ErrMalformed)
+		}
+		rest = rest[1:]
+	case bytes.HasPrefix(msg, failMarker):
+		e.Kind, rest = Failure, msg[len(failMarker):]
+	case bytes.Contains(msg, respText):
+		return Entry{}, fmt.Errorf("%w: \"Response time\" must follow \"LOGGER: \" (or \"[ID] \", \"[ID] (REQUEST-ID) \")", ErrMalformed)
+	default:
+		return Entry{}, nil
+	}
+	n, j := int64(0), 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' && n <= maxMS {
+		n = n*10 + int64(rest[j]-'0')
 		j++
 	}
-	if j == 0 || !bytes.HasPrefix(rest[j:], msSuffix) {
-		return Entry{}, fmt.Errorf("%w: expected %q followed by an integer and \" ms\"", ErrMalformed, string(mark))
+	mark := "Response time "
+	if e.Kind == Failure {
+		mark = string(failMarker)
 	}
-	e.MS = int64(n)
+	if n > maxMS {
+		return Entry{}, fmt.Errorf("%w: a response time beyond 30 days is not a measurement", ErrMalformed)
+	}
+	if j == 0 || !bytes.HasPrefix(rest[j:], msSuffix) {
+		return Entry{}, fmt.Errorf("%w: expected %q followed by an integer and \" ms\"", ErrMalformed, mark)
+	}
+	e.MS = n
+	if e.Kind == Failure {
+		e.Status = failureStatus(rest[j+len(msSuffix):])
+	}
 	t, err := p.timestamp(line)
 	if err != nil {
 		return Entry{}, err
 	}
 	e.Time = t
 	return e, nil
+}
+
+// IsLogLine reports whether line starts like a Locust log line, with a
+// timestamp "[YYYY-MM-DD HH:MM:SS,mmm]" (its shape, digits included).
+func IsLogLine(line []byte) bool {
+	const layout = "[0000-00-00 00:00:00,000]"
+	if len(line) < len(layout) {
+		return false
+	}
+	for i := 0; i < len(layout); i++ {
+		c, l := line[i], layout[i]
+		switch {
+		case l == '0' && (c < '0' || c > '9'):
+			return false
+		case l == ',' && c != ',' && c != '.':
+			return false
+		case l != '0' && l != ',' && c != l:
+			return false
+		}
+	}
+	return true
+}
+
+// message returns what follows "[TIMESTAMP] HOST/LEVEL/LOGGER: " (the
+// timestamp's shape only: Parse reads it for responses alone).
+func message(line []byte) ([]byte, bool) {
+	const prefix = len("[YYYY-MM-DD HH:MM:SS,mmm] ")
+	if len(line) < prefix || line[0] != '[' || line[prefix-2] != ']' || line[prefix-1] != ' ' {
+		return nil, false
+	}
+	i := bytes.Index(line[prefix:], []byte(": "))
+	if i < 0 {
+		return nil, false
+	}
+	return line[prefix+i+2:], true
+}
+
+// skipIDs skips a message's "[ID] " and "[ID] (REQUEST-ID) ".
+func skipIDs(msg []byte) []byte {
+	skip := func(b []byte, open, close byte) []byte {
+		if len(b) == 0 || b[0] != open {
+			return b
+		}
+		i := bytes.IndexByte(b, close)
+		if i < 0 || i+1 >= len(b) || b[i+1] != ' ' || bytes.IndexByte(b[:i], ' ') >= 0 {
+			return b
+		}
+		return b[i+2:]
+	}
+	if m := skip(msg, '[', ']'); len(m) != len(msg) {
+		return skip(m, '(', ')')
+	}
+	return msg
+}
+
+// failureStatus reads the status of a failure's ": REASON": a JSON string
+// (AppendFailure) or bare text (older logs) of the form "status N".
+func failureStatus(reason []byte) int {
+	r, ok := bytes.CutPrefix(reason, []byte(": "))
+	if !ok {
+		return 0
+	}
+	if len(r) > 0 && r[0] == '"' {
+		var s string
+		if json.Unmarshal(r, &s) != nil {
+			return 0
+		}
+		r = []byte(s)
+	}
+	if d, ok := bytes.CutPrefix(r, []byte("status ")); ok && len(d) == 3 {
+		if n, err := strconv.Atoi(string(d)); err == nil && n >= 100 {
+			return n
+		}
+	}
+	return 0
 }
 
 // timestamp reads "[YYYY-MM-DD HH:MM:SS,mmm]" at the start of line.
@@ -220,32 +330,77 @@ func AppendResponse(b []byte, t time.Time, host, logger string, ms int64) []byte
 }
 
 // AppendFailure appends the line for a send that never succeeded:
-// "[ts] HOST/WARNING/LOGGER: Request failed after N ms: REASON\n". It does
-// not contain "Response time", so the original evaluator skips it.
+// "[ts] HOST/WARNING/LOGGER: Request failed after N ms: "REASON"\n". The
+// reason (often a server's text) is a JSON string, on one line, in which
+// "Response time" is written "Response\u0020time": no server text can make
+// the line read as a response, to histo or to the original evaluator,
+// which takes any line containing "Response time".
 func AppendFailure(b []byte, t time.Time, host, logger string, ms int64, reason string) []byte {
 	b = AppendTimestamp(b, t)
 	b = append(b, ' ')
-	b = append(b, host...)
+	b = appendHost(b, host)
 	b = append(b, "/WARNING/"...)
 	b = append(b, logger...)
 	b = append(b, ": "...)
 	b = append(b, failMarker...)
 	b = strconv.AppendInt(b, ms, 10)
 	b = append(b, " ms: "...)
-	for i := 0; i < len(reason); i++ { // one line, always
-		if c := reason[i]; c == '\n' || c == '\r' {
-			b = append(b, ' ')
-		} else {
+	return append(appendReason(b, reason), '\n')
+}
+
+// appendReason appends s as a JSON string with "Response time" broken up.
+func appendReason(b []byte, s string) []byte {
+	start := len(b)
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == 0x7f:
+			b = append(b, `\u00`...)
+			b = append(b, hexDigits[c>>4], hexDigits[c&15])
+		case c < utf8.RuneSelf:
 			b = append(b, c)
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
 		}
+		i++
 	}
-	return append(b, '\n')
+	b = append(b, '"')
+	if bytes.Contains(b[start:], respText) {
+		q := bytes.ReplaceAll(b[start:], respText, []byte(`Response\u0020time`))
+		b = append(b[:start], q...)
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendHost appends a host name as it can stand in a line: no blanks,
+// slashes, colons or brackets, which would move the logger or the message.
+func appendHost(b []byte, host string) []byte {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if c <= ' ' || c == '/' || c == ':' || c == '[' || c == ']' || c == 0x7f {
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 func appendPrefix(b []byte, t time.Time, host, logger string) []byte {
 	b = AppendTimestamp(b, t)
 	b = append(b, ' ')
-	b = append(b, host...)
+	b = appendHost(b, host)
 	b = append(b, "/INFO/"...)
 	b = append(b, logger...)
 	return append(b, ": "...)

@@ -4,12 +4,10 @@
 package histo
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -43,7 +41,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var f flags
 	if _, code, ok := cli.Parse("histo", &f, args, stdout, stderr,
 		kong.Description("Read response-time logs and write interval and summary statistics as JSON lines (docs/formats.md).\n\n"+
-			"Exit codes: 0 ok, 1 a requirement was violated, 2 usage or input error.")); !ok {
+			"Exit codes: 0 ok (also when stopped by a signal or a closed output), 1 a requirement was violated, 2 usage or input error.")); !ok {
 		return code
 	}
 	return cli.Fail(stderr, "histo", run(ctx, &f, stdin, stdout, stderr))
@@ -73,6 +71,9 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 	if err != nil {
 		return cli.Usage(err)
 	}
+	if !(f.TimeScale > 0) || math.IsInf(f.TimeScale, 0) {
+		return cli.Usagef("--time-scale %v: expected a positive number", f.TimeScale)
+	}
 	if len(f.Files) == 0 {
 		f.Files = []string{"-"}
 	}
@@ -85,49 +86,75 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 		defer r.Close()
 		inputs = append(inputs, stats.Input{Name: cli.DisplayName(name), R: r})
 	}
-	if !(f.TimeScale > 0) || math.IsInf(f.TimeScale, 0) {
-		return cli.Usagef("--time-scale %v: expected a positive number", f.TimeScale)
+	var hgrm *cli.Output
+	if f.Hgrm != "" { // created first: a file that cannot be written stops the run before it reads
+		if hgrm, err = cli.CreateOut(f.Hgrm, stdout); err != nil {
+			return err
+		}
+		defer hgrm.Close()
 	}
 	probs := &record.Problems{Tool: "histo", W: stderr, Strict: f.Strict}
-	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Problems: probs, TimeScale: f.TimeScale, Name: f.Name}
+	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Problems: probs, TimeScale: f.TimeScale,
+		Name: f.Name, RequireLines: true}
 	if f.UTC {
 		opts.Loc = time.UTC
 	}
-	out := bufio.NewWriter(stdout)
+	out, _ := cli.CreateOut("-", stdout)
 	res, err := stats.Run(ctx, opts, inputs, out)
-	if err != nil {
-		out.Flush()
+	switch {
+	case res == nil:
 		return cli.Usage(err)
+	case cli.IsBrokenPipe(err): // histo … | head: a normal end, nothing more to write
+		report(stderr, f, res, ex)
+		fmt.Fprintf(stderr, "histo: stdout closed: stopped reading\n")
+		return nil
+	case res.Stopped:
+		fmt.Fprintf(stderr, "histo: stopped by a signal: the statistics are of what was read until then\n")
+	case err != nil:
+		return cli.Usage(err)
+	}
+	report(stderr, f, res, ex)
+	if hgrm != nil {
+		res.Total.Hist().PercentilesPrintScaled(hgrm, f.TimeScale)
+		if err := hgrm.Close(); err != nil {
+			return err
+		}
+	}
+	return verdict(out, stderr, f, req, &res.Summary)
+}
+
+// report prints the human-readable summary (unless -q) and what became of
+// lines that were not used.
+func report(stderr io.Writer, f *flags, res *stats.Result, ex []hist.Threshold) {
+	for _, in := range res.Inputs {
+		if in.Unrecognised > 0 {
+			fmt.Fprintf(stderr, "histo: warning: %s: %d lines neither Locust log lines nor JSON records were skipped (the first: line %d)\n",
+				in.Name, in.Unrecognised, in.FirstUnrecognised)
+		}
+		if in.Used == 0 && in.Recognised() > 0 {
+			fmt.Fprintf(stderr, "histo: warning: %s: no response line, sample or interval record among its %d lines\n", in.Name, in.Recognised())
+		}
 	}
 	if !f.Quiet {
 		printStudy(stderr, &res.Summary, ex, res.Late)
 	}
-	if f.Hgrm != "" {
-		hf, err := os.Create(f.Hgrm)
-		if err != nil {
-			return cli.Usage(err)
-		}
-		err = res.Total.Hist().PercentilesPrintScaled(hf, f.TimeScale)
-		if cerr := hf.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %v", f.Hgrm, err)
-		}
+}
+
+// verdict writes the requirement's verdict record, if there is a
+// requirement, and flushes the output; a violated requirement is exit 1.
+func verdict(out *cli.Output, stderr io.Writer, f *flags, req requirement.Requirement, sum *record.Stats) error {
+	if req.Empty() {
+		return out.Err()
 	}
-	var failed bool
-	if !req.Empty() {
-		v := req.Evaluate(&res.Summary)
-		jsonl.Write(out, v)
-		failed = !v.Pass
-		if !f.Quiet {
-			fmt.Fprintf(stderr, "histo: requirement %s: %s\n", v.Requirement, passWord(v.Pass))
-		}
+	v := req.Evaluate(sum)
+	jsonl.Write(out, v)
+	if err := out.Err(); err != nil && !cli.IsBrokenPipe(err) {
+		return err
 	}
-	if err := out.Flush(); err != nil {
-		return fmt.Errorf("writing output: %v", err)
+	if !f.Quiet {
+		fmt.Fprintf(stderr, "histo: requirement %s: %s\n", v.Requirement, passWord(v.Pass))
 	}
-	if failed {
+	if !v.Pass {
 		return &cli.ExitError{Code: cli.ExitRequirement, Err: fmt.Errorf("requirement violated")}
 	}
 	return nil
