@@ -228,13 +228,13 @@ func (a *Acc) Stats(typ string, withHist bool) record.Stats {
 		sortValues(a.vals)
 		q = func(f float64) float64 { return a.ms(quantileSorted(a.vals, f)) }
 	}
-	s.P50MS, s.P90MS, s.P99MS, s.P999MS = q(0.5), q(0.9), q(0.99), q(0.999)
+	s.P50MS, s.P90MS, s.P95MS, s.P99MS, s.P999MS = q(0.5), q(0.9), q(0.95), q(0.99), q(0.999)
 	if s.Count > 0 {
 		s.MinMS, s.MaxMS = a.ms(a.minUS), a.ms(a.maxUS)
 		s.MeanMS = round3(a.sumUS / float64(s.Count) / 1000 / a.scale)
 		// Percentiles never exceed the exact extremes, nor does the mean
 		// (only float rounding of merged sums could push it out).
-		for _, p := range []*float64{&s.MeanMS, &s.P50MS, &s.P90MS, &s.P99MS, &s.P999MS} {
+		for _, p := range []*float64{&s.MeanMS, &s.P50MS, &s.P90MS, &s.P95MS, &s.P99MS, &s.P999MS} {
 			*p = min(max(*p, s.MinMS), s.MaxMS)
 		}
 	}

@@ -123,16 +123,30 @@ func TestFormatsExamplesDecodeStrictly(t *testing.T) {
 	}
 }
 
+// Every field of every record is named in its record's own section.
 func TestFormatsNamesEveryField(t *testing.T) {
 	doc, _ := readFormats(t)
-	done := map[reflect.Type]bool{}
 	for _, typ := range Types() {
-		for _, f := range jsonFields(reflect.TypeOf(New(typ)).Elem(), done) {
-			if !strings.Contains(doc, "`"+f+"`") && !strings.Contains(doc, `"`+f+`"`) {
-				t.Errorf("%s: field %q of %s is not named (as `%s` or in an example)", formatsPath, f, typ, f)
+		sec := section(doc, typ)
+		for _, f := range jsonFields(reflect.TypeOf(New(typ)).Elem(), map[reflect.Type]bool{}) {
+			if !strings.Contains(sec, "`"+f+"`") && !strings.Contains(sec, `"`+f+`"`) {
+				t.Errorf("%s: field %q of %s is not named in its section (as `%s` or in an example)", formatsPath, f, typ, f)
 			}
 		}
 	}
+}
+
+// section returns the text from the "## " heading that names typ (in
+// backquotes) to the next "## " heading.
+func section(doc, typ string) string {
+	parts := regexp.MustCompile("(?m)^## ").Split(doc, -1)
+	for _, p := range parts {
+		head, _, _ := strings.Cut(p, "\n")
+		if strings.Contains(head, "`"+typ+"`") {
+			return p
+		}
+	}
+	return ""
 }
 
 // jsonFields lists the JSON names of t's fields and of the structs it holds

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"bufio"
+	"maps"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -15,11 +16,12 @@ import (
 // lines still land in their interval, and writes each one as it closes:
 // memory stays flat whatever the log's length. Closed intervals are
 // summarised and encoded on a second goroutine, so parsing and encoding use
-// both cores.
+// both cores; one goroutine writes everything, in a fixed order (an
+// interval, then its groups by name), so the output is the same every run.
 type intervals struct {
 	opts   Options
 	w      *bufio.Writer
-	open   map[int64]*hist.Acc
+	open   map[int64]*slot
 	free   chan *hist.Acc
 	jobs   chan job
 	done   chan struct{}
@@ -33,20 +35,28 @@ type intervals struct {
 	any    bool
 }
 
+// slot is one open interval: every request's statistics, and each group's
+// (--by).
+type slot struct {
+	all    *hist.Acc // nil until something (not only a group's record) lands here
+	groups map[string]*hist.Acc
+}
+
 func newIntervals(opts Options, w *bufio.Writer) *intervals {
 	if opts.Interval <= 0 {
 		return nil
 	}
 	win := int64(5*time.Second/opts.Interval) + 1
-	v := &intervals{opts: opts, w: w, open: map[int64]*hist.Acc{}, window: win,
+	v := &intervals{opts: opts, w: w, open: map[int64]*slot{}, window: win,
 		free: make(chan *hist.Acc, 256), jobs: make(chan job, 128), done: make(chan struct{})}
 	go v.writer()
 	return v
 }
 
 type job struct {
-	a   *hist.Acc
-	idx int64
+	a     *hist.Acc
+	idx   int64
+	group string
 }
 
 func (v *intervals) writer() {
@@ -56,6 +66,9 @@ func (v *intervals) writer() {
 		a.Start = v.origin.Add(time.Duration(j.idx) * v.opts.Interval).In(a.End.Location())
 		a.End = a.Start.Add(v.opts.Interval)
 		st := a.Stats(record.TypeInterval, !v.opts.NoHist)
+		if j.group != "" {
+			st.By, st.Group = v.opts.By, j.group
+		}
 		if err := writeJSON(v.w, &st); err != nil && v.err == nil {
 			v.err = err
 			v.failed.Store(true)
@@ -79,14 +92,14 @@ func (v *intervals) idx(t time.Time) int64 {
 	return i
 }
 
-func (v *intervals) add(it *item) error {
+func (v *intervals) add(it *item) {
 	if !v.any {
 		v.any, v.origin = true, it.t.Truncate(v.opts.Interval)
 	}
 	i := v.idx(it.t)
 	if i < v.closed {
 		v.late++
-		return nil
+		return
 	}
 	if i > v.maxIdx {
 		v.maxIdx = i
@@ -95,22 +108,40 @@ func (v *intervals) add(it *item) error {
 			v.closed = limit
 		}
 	}
-	a := v.open[i]
-	if a == nil {
-		select {
-		case a = <-v.free:
-		default:
-			a = hist.NewAcc(v.opts.Exceed...)
-			a.SetScale(v.opts.TimeScale)
+	sl := v.open[i]
+	if sl == nil {
+		sl = &slot{}
+		v.open[i] = sl
+	}
+	if !it.groupOnly {
+		if sl.all == nil {
+			sl.all = v.acc()
 		}
-		v.open[i] = a
+		it.addTo(sl.all)
 	}
-	if it.rec != nil {
-		a.AddDecoded(it.rec, it.counts)
-	} else {
-		a.Add(it.t, it.us, it.failed)
+	if it.group != "" {
+		if sl.groups == nil {
+			sl.groups = map[string]*hist.Acc{}
+		}
+		a := sl.groups[it.group]
+		if a == nil {
+			a = v.acc()
+			sl.groups[it.group] = a
+		}
+		it.addTo(a)
 	}
-	return nil
+}
+
+// acc returns an empty accumulator, a used one if the writer gave one back.
+func (v *intervals) acc() *hist.Acc {
+	select {
+	case a := <-v.free:
+		return a
+	default:
+		a := hist.NewAcc(v.opts.Exceed...)
+		a.SetScale(v.opts.TimeScale)
+		return a
+	}
 }
 
 // emitBelow writes the open intervals numbered below limit, in order. It
@@ -125,7 +156,13 @@ func (v *intervals) emitBelow(limit int64) {
 	}
 	slices.Sort(ks)
 	for _, k := range ks {
-		v.jobs <- job{v.open[k], k}
+		sl := v.open[k]
+		if sl.all != nil {
+			v.jobs <- job{sl.all, k, ""}
+		}
+		for _, g := range slices.Sorted(maps.Keys(sl.groups)) {
+			v.jobs <- job{sl.groups[g], k, g}
+		}
 		delete(v.open, k)
 	}
 }

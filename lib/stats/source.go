@@ -1,8 +1,10 @@
 package stats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/perflab/perflab/lib/hist"
@@ -17,6 +19,19 @@ type item struct {
 	failed bool
 	rec    *record.Stats
 	counts *hist.Counts // rec's histogram, decoded (owned by the source)
+	// group (--by): the request's name or status; groupOnly: a group's
+	// statistics record, which is not also every request's.
+	group     string
+	groupOnly bool
+}
+
+// addTo adds the item to an accumulator.
+func (it *item) addTo(a *hist.Acc) {
+	if it.rec != nil {
+		a.AddDecoded(it.rec, it.counts)
+	} else {
+		a.Add(it.t, it.us, it.failed)
+	}
 }
 
 // InputCounts says what became of an input's lines: every non-blank line is
@@ -45,7 +60,8 @@ type source struct {
 	p      rtlog.Parser
 	cur    item
 	only   *rtlog.NameMatcher // nil: every request
-	note   func()             // says once that statistics records were left out
+	note   func(string)       // says a thing once
+	groups *grouper           // nil: no --by
 	counts hist.Counts
 	n      InputCounts
 }
@@ -93,7 +109,11 @@ func (s *source) logLine(b []byte) (item, bool) {
 	case e.Kind == rtlog.Other, s.only != nil && !s.only.Logger(rtlog.Logger(b)):
 		return s.skip()
 	}
-	return item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}, true
+	it := item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}
+	if s.groups != nil {
+		it.group = s.groups.ofLine(b, &e)
+	}
+	return it, true
 }
 
 func (s *source) decodeJSON() (item, bool) {
@@ -102,7 +122,7 @@ func (s *source) decodeJSON() (item, bool) {
 		return s.sample()
 	case record.TypeInterval:
 		if s.only != nil {
-			s.note()
+			s.note("histo: statistics records carry no request names: left out with --name")
 			return s.skip()
 		}
 		return s.interval()
@@ -122,7 +142,11 @@ func (s *source) sample() (item, bool) {
 	if s.only != nil && !s.only.Sample(smp.Name) {
 		return s.skip()
 	}
-	return item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}, true
+	it := item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}
+	if s.groups != nil {
+		it.group = s.groups.ofSample(&smp)
+	}
+	return it, true
 }
 
 // interval decodes a statistics record and its histogram, and uses it only
@@ -150,5 +174,89 @@ func (s *source) interval() (item, bool) {
 	if err := hist.CheckStats(st, &s.counts); err != nil {
 		return s.malformed(fmt.Errorf("interval record: %v", err))
 	}
-	return item{t: st.Start, rec: st, counts: &s.counts}, true
+	it := item{t: st.Start, rec: st, counts: &s.counts}
+	switch by := s.groups.by(); {
+	case st.By == "" && by != "":
+		s.note("histo: statistics records without \"by\" carry no request " + by + "s: they count in every request's statistics, in no group")
+	case st.By == "" || st.By == by && st.Group != "": // every request's, or a group's (histo --by's own output)
+		it.group, it.groupOnly = s.groups.intern(st.Group), st.By != ""
+	default: // another grouping's: counted already in that output's every-request records
+		return s.skip()
+	}
+	return it, true
 }
+
+// grouper names the group of each request (--by) and keeps the groups few:
+// beyond MaxGroups, new names go to the group "(other)".
+type grouper struct {
+	By    string
+	names map[string]string
+	note  func(string)
+}
+
+// MaxGroups is how many groups --by keeps apart.
+const MaxGroups = 1000
+
+const otherGroup = "(other)"
+
+func (g *grouper) by() string {
+	if g == nil {
+		return ""
+	}
+	return g.By
+}
+
+// intern returns the group's name, the same string for the same bytes.
+func (g *grouper) intern(b string) string {
+	if g == nil || b == "" {
+		return ""
+	}
+	if s, ok := g.names[b]; ok {
+		return s
+	}
+	if len(g.names) >= MaxGroups {
+		g.note(fmt.Sprintf("histo: more than %d groups: the rest are counted as %q", MaxGroups, otherGroup))
+		return otherGroup
+	}
+	g.names[b] = b
+	return b
+}
+
+// ofLine is a Locust line's group: its logger (fire's "fire." left out),
+// or its status: "ok" for a response (the log does not say which 2xx or
+// 3xx), the status a failure names, else "error".
+func (g *grouper) ofLine(line []byte, e *rtlog.Entry) string {
+	if g.By == record.ByName {
+		l := bytes.TrimPrefix(rtlog.Logger(line), []byte("fire."))
+		if len(l) == 0 {
+			return g.intern(unnamed)
+		}
+		if s, ok := g.names[string(l)]; ok { // no allocation for a known name
+			return s
+		}
+		return g.intern(string(l))
+	}
+	switch {
+	case e.Kind == rtlog.Response:
+		return g.intern("ok")
+	case e.Status > 0:
+		return g.intern(strconv.Itoa(e.Status))
+	}
+	return g.intern("error")
+}
+
+// ofSample is a sample's group: its name, or its status ("error" for a
+// send that got no answer).
+func (g *grouper) ofSample(s *record.Sample) string {
+	switch {
+	case g.By == record.ByName && s.Name == "":
+		return g.intern(unnamed)
+	case g.By == record.ByName:
+		return g.intern(s.Name)
+	case s.Status == 0:
+		return g.intern("error")
+	}
+	return g.intern(strconv.Itoa(s.Status))
+}
+
+const unnamed = "(unnamed)"

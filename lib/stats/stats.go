@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/perflab/perflab/lib/hist"
@@ -35,6 +37,10 @@ type Options struct {
 	// fire.NAME or NAME, a sample's name); statistics records, which carry
 	// no names, are left out (empty: every response).
 	Name string
+	// By (record.ByName, record.ByStatus; empty: none) also writes the
+	// statistics of each request name or status, as interval and summary
+	// records carrying "by" and "group", before every request's summary.
+	By string
 	// RequireLines makes an input without one Locust log line or JSON
 	// record (empty, binary, another kind of file) an error naming it,
 	// found before anything is written.
@@ -67,6 +73,8 @@ type Result struct {
 	// Stopped: ctx was cancelled (a signal) and the statistics are of what
 	// was read until then.
 	Stopped bool
+	// Groups (Options.By): each group's summary, in the order written.
+	Groups []record.Stats
 }
 
 // ErrNoLines is the error of an input without one Locust log line or JSON
@@ -86,6 +94,9 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 	if opts.MaxWarnings == 0 {
 		opts.MaxWarnings = 20
 	}
+	if opts.By != "" && opts.By != record.ByName && opts.By != record.ByStatus {
+		return nil, fmt.Errorf("by %q: expected %q or %q", opts.By, record.ByName, record.ByStatus)
+	}
 	w := bufio.NewWriterSize(out, 64*1024)
 	total := hist.NewAcc(opts.Exceed...)
 	total.SetScale(opts.TimeScale)
@@ -99,14 +110,22 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 	}
 	iv := newIntervals(opts, w)
 	res := &Result{Total: total}
+	groups := map[string]*hist.Acc{}
 	for rerr == nil && len(m) > 0 {
 		s := m[0]
 		it := s.cur
 		measured := opts.Since.IsZero() || !it.t.Before(opts.Since) // else a warm-up
-		if measured && it.rec != nil {
-			total.AddDecoded(it.rec, it.counts)
-		} else if measured {
-			total.Add(it.t, it.us, it.failed)
+		if measured && !it.groupOnly {
+			it.addTo(total)
+		}
+		if measured && it.group != "" {
+			g := groups[it.group]
+			if g == nil {
+				g = hist.NewAcc(opts.Exceed...)
+				g.SetScale(opts.TimeScale)
+				groups[it.group] = g
+			}
+			it.addTo(g)
 		}
 		if iv != nil && measured {
 			iv.add(&it)
@@ -124,7 +143,7 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 		res.Inputs = append(res.Inputs, s.n)
 	}
 	res.Stopped = isStop(rerr)
-	werr := finish(iv, w, res, total, probs)
+	werr := finish(iv, w, res, total, groups, opts.By, probs)
 	if rerr != nil {
 		return res, rerr
 	}
@@ -135,17 +154,22 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 // that has nothing to read is known before anything is written.
 func open(ctx context.Context, opts Options, inputs []Input, probs *record.Problems) ([]*source, merger, error) {
 	only := rtlog.NewNameMatcher(opts.Name)
-	noted := false
-	note := func() {
-		if !noted && opts.Warn != nil {
-			fmt.Fprintf(opts.Warn, "histo: statistics records carry no request names: left out with --name\n")
+	noted := map[string]bool{}
+	note := func(msg string) {
+		if !noted[msg] && opts.Warn != nil {
+			fmt.Fprintln(opts.Warn, msg)
 		}
-		noted = true
+		noted[msg] = true
+	}
+	var groups *grouper
+	if opts.By != "" {
+		groups = &grouper{By: opts.By, names: map[string]string{}, note: note}
 	}
 	var sources []*source
 	var m merger
 	for _, in := range inputs {
-		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note, n: InputCounts{Name: in.Name}}
+		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note, groups: groups,
+			n: InputCounts{Name: in.Name}}
 		s.p.Loc = opts.Loc
 		sources = append(sources, s)
 		malformed := probs.Count()
@@ -168,13 +192,21 @@ func open(ctx context.Context, opts Options, inputs []Input, probs *record.Probl
 	return sources, m, nil
 }
 
-// finish writes the open intervals and the summary; it returns the first
-// write error.
-func finish(iv *intervals, w *bufio.Writer, res *Result, total *hist.Acc, probs *record.Problems) error {
+// finish writes the open intervals, the groups' summaries (by name) and
+// every request's summary, last; it returns the first write error.
+func finish(iv *intervals, w *bufio.Writer, res *Result, total *hist.Acc, groups map[string]*hist.Acc, by string, probs *record.Problems) error {
 	var werr error
 	if iv != nil {
 		werr = iv.flushAll()
 		res.Late = iv.late
+	}
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
+		st := groups[g].Stats(record.TypeSummary, true)
+		st.By, st.Group = by, g
+		res.Groups = append(res.Groups, st)
+		if werr == nil {
+			werr = writeJSON(w, &st)
+		}
 	}
 	total.Malformed += probs.Count()
 	res.Summary = total.Stats(record.TypeSummary, true)

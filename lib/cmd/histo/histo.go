@@ -33,6 +33,7 @@ type flags struct {
 	UTC               bool    `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
 	Quiet             bool    `short:"q" help:"No human-readable summary on stderr."`
 	TimeScale         float64 `default:"1" help:"The run's simulator --time-scale: latencies are divided by it, so statistics and requirements are in model time."`
+	By                string  `placeholder:"name|status" help:"Also write the statistics of each request name (fire's fire.NAME lines, samples' names, Locust loggers) or each status (samples' HTTP status; in a log: ok, a failure's status, error): interval and summary records with \"by\" and \"group\", before every request's summary."`
 	Name              string  `help:"Only the responses of this request: fire's log lines fire.NAME and samples named NAME, Locust lines whose logger is NAME (e.g. the alarms of a production run: ID_REQ_KC_STORE7D3BPACKET)."`
 }
 
@@ -74,6 +75,9 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 	if !(f.TimeScale > 0) || math.IsInf(f.TimeScale, 0) {
 		return cli.Usagef("--time-scale %v: expected a positive number", f.TimeScale)
 	}
+	if f.By != "" && f.By != record.ByName && f.By != record.ByStatus {
+		return cli.Usagef("--by %q: expected name or status", f.By)
+	}
 	if len(f.Files) == 0 {
 		f.Files = []string{"-"}
 	}
@@ -95,7 +99,7 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 	}
 	probs := &record.Problems{Tool: "histo", W: stderr, Strict: f.Strict}
 	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Problems: probs, TimeScale: f.TimeScale,
-		Name: f.Name, RequireLines: true}
+		Name: f.Name, By: f.By, RequireLines: true}
 	if f.UTC {
 		opts.Loc = time.UTC
 	}
@@ -137,6 +141,19 @@ func report(stderr io.Writer, f *flags, res *stats.Result, ex []hist.Threshold) 
 	}
 	if !f.Quiet {
 		printStudy(stderr, &res.Summary, ex, res.Late)
+		printGroups(stderr, res.Groups)
+	}
+}
+
+// printGroups prints a line per group (--by), the first 20.
+func printGroups(w io.Writer, groups []record.Stats) {
+	for i, g := range groups {
+		if i == 20 {
+			fmt.Fprintf(w, "histo: … and %d more groups (in the summary records)\n", len(groups)-i)
+			break
+		}
+		fmt.Fprintf(w, "histo: %s %s: %d responses, %d errors, p50 %.3f s, p95 %.3f s, p99 %.3f s, max %.3f s\n",
+			g.By, g.Group, g.Count, g.Errors, g.P50MS/1000, g.P95MS/1000, g.P99MS/1000, g.MaxMS/1000)
 	}
 }
 
@@ -170,8 +187,8 @@ func passWord(ok bool) string {
 // printStudy prints the original evaluator's numbers: responses, faults
 // (> 10 s), above requirements (> 30 s), minimum.
 func printStudy(w io.Writer, s *record.Stats, ex []hist.Threshold, late int64) {
-	fmt.Fprintf(w, "histo: %d responses, %d errors, min %.3f s, mean %.3f s, p99 %.3f s, max %.3f s\n",
-		s.Count, s.Errors, s.MinMS/1000, s.MeanMS/1000, s.P99MS/1000, s.MaxMS/1000)
+	fmt.Fprintf(w, "histo: %d responses, %d errors, min %.3f s, mean %.3f s, p95 %.3f s, p99 %.3f s, max %.3f s\n",
+		s.Count, s.Errors, s.MinMS/1000, s.MeanMS/1000, s.P95MS/1000, s.P99MS/1000, s.MaxMS/1000)
 	for _, t := range ex {
 		fmt.Fprintf(w, "histo: responses above %s: %d\n", t.Label, s.Exceed[t.Label])
 	}
