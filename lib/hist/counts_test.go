@@ -21,6 +21,7 @@ func valueSets() [][]int64 {
 		{1},
 		{0, 1, 2, 3, 2047, 2048, 2049, 4095, 4096, 100000, 2_000_000, 2_000_001, 31_000_000},
 		{highestUS, highestUS * 5, 5, 5, 5},
+		{highestUS + 7_200_000_000}, // beyond the range: the histogram holds it at its end, the extremes exactly
 	}
 	x := uint64(12345)
 	for _, n := range []int{100, 5000, 70000} {

@@ -120,3 +120,28 @@ func (s *Stats) checkLatencies() error {
 	}
 	return nil
 }
+
+// Check reports why a segment mark cannot be one (nil if it can): a
+// malformed run or segment, another phase, a start without its time, an
+// end without a known status, negative counts, a lag that is no number.
+func (s *Segment) Check() error {
+	if s.Segment == "" {
+		return errors.New("segment mark without a segment")
+	}
+	if err := checkRun(s.Run, s.Segment); err != nil {
+		return err
+	}
+	switch {
+	case s.TS.IsZero():
+		return errors.New("segment mark without ts")
+	case s.Phase != SegmentStart && s.Phase != SegmentEnd:
+		return fmt.Errorf("phase %q: expected %q or %q", s.Phase, SegmentStart, SegmentEnd)
+	case s.Phase == SegmentEnd && s.Status != SegmentOK && s.Status != SegmentStopped && s.Status != SegmentFailed:
+		return fmt.Errorf("status %q: expected %q, %q or %q", s.Status, SegmentOK, SegmentStopped, SegmentFailed)
+	case s.Count < 0 || s.Errors < 0:
+		return fmt.Errorf("negative count %d or errors %d", s.Count, s.Errors)
+	case math.IsNaN(s.LagMS) || math.IsInf(s.LagMS, 0):
+		return fmt.Errorf("lag_ms %v: expected a number", s.LagMS)
+	}
+	return nil
+}

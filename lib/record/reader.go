@@ -109,8 +109,8 @@ func (r *Reader) Next() bool {
 		if b == nil { // over-long, reported
 			continue
 		}
-		b = bytes.TrimRight(b, "\r\n \t")
-		if len(bytes.TrimLeft(b, " \t")) == 0 {
+		b = trimEnd(b)
+		if blank(b) {
 			continue
 		}
 		r.raw, r.typ = b, ""
@@ -125,6 +125,30 @@ func (r *Reader) Next() bool {
 		return true
 	}
 	return false
+}
+
+// trimEnd cuts the line end and trailing blanks (bytes.TrimRight builds a
+// set per call: a tenth of a log's reading time).
+func trimEnd(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case '\r', '\n', ' ', '\t':
+			b = b[:len(b)-1]
+			continue
+		}
+		break
+	}
+	return b
+}
+
+// blank reports whether b holds only spaces and tabs.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // readLine returns the next line; nil for an over-long one (reported as

@@ -42,7 +42,14 @@ type Stats struct {
 	// status, "ok" or "error"); absent: every request.
 	By    string `json:"by,omitempty"`
 	Group string `json:"group,omitempty"`
-	Hist  string `json:"hist,omitempty"`
+	// Complete (histo's summary of a segmented run): whether every segment
+	// of the run was merged once, started in time and ended ok; Incomplete
+	// says why not; Segments lists the segments merged. Absent for a run
+	// that is not segmented.
+	Complete   *bool    `json:"complete,omitempty"`
+	Incomplete []string `json:"incomplete,omitempty"`
+	Segments   []string `json:"segments,omitempty"`
+	Hist       string   `json:"hist,omitempty"`
 }
 
 // Groupings of histo --by.

@@ -26,6 +26,9 @@ const (
 	Response
 	// Failure is a send that ended without success ("Request failed after N ms").
 	Failure
+	// Mark is a segment's start or end mark (logger fire.segment): read it
+	// with ParseSegment.
+	Mark
 )
 
 // Entry is one parsed response line.
@@ -71,7 +74,10 @@ var ErrMalformed = errors.New("malformed response line")
 // response but cannot be read (a "Response time" without a number, or
 // elsewhere than its place) gives an error saying what was expected.
 func (p *Parser) Parse(line []byte) (Entry, error) {
-	msg, ok := message(line)
+	head, msg, ok := message(line)
+	if ok && (bytes.HasSuffix(head, segmentSuffix) || bytes.Equal(head, segmentSuffix[1:])) {
+		return Entry{Kind: Mark}, nil
+	}
 	if !ok {
 		if bytes.Contains(line, respText) {
 			return Entry{}, fmt.Errorf("%w: expected \"[YYYY-MM-DD HH:MM:SS,mmm] HOST/LEVEL/LOGGER: \" before \"Response time\"", ErrMalformed)
@@ -122,39 +128,29 @@ func (p *Parser) Parse(line []byte) (Entry, error) {
 }
 
 // IsLogLine reports whether line starts like a Locust log line, with a
-// timestamp "[YYYY-MM-DD HH:MM:SS,mmm]" (its shape, digits included).
+// timestamp "[YYYY-MM-DD HH:MM:SS,mmm]" (its separators: Parse reads the
+// digits of the lines it uses).
 func IsLogLine(line []byte) bool {
-	const layout = "[0000-00-00 00:00:00,000]"
-	if len(line) < len(layout) {
-		return false
-	}
-	for i := 0; i < len(layout); i++ {
-		c, l := line[i], layout[i]
-		switch {
-		case l == '0' && (c < '0' || c > '9'):
-			return false
-		case l == ',' && c != ',' && c != '.':
-			return false
-		case l != '0' && l != ',' && c != l:
-			return false
-		}
-	}
-	return true
+	return len(line) >= 25 && line[0] == '[' && line[5] == '-' && line[8] == '-' && line[11] == ' ' &&
+		line[14] == ':' && line[17] == ':' && (line[20] == ',' || line[20] == '.') && line[24] == ']'
 }
 
-// message returns what follows "[TIMESTAMP] HOST/LEVEL/LOGGER: " (the
-// timestamp's shape only: Parse reads it for responses alone).
-func message(line []byte) ([]byte, bool) {
+// message splits "[TIMESTAMP] HOST/LEVEL/LOGGER: MESSAGE" into
+// "HOST/LEVEL/LOGGER" and the message (the timestamp's shape only: Parse
+// reads it for responses alone).
+func message(line []byte) (head, msg []byte, ok bool) {
 	const prefix = len("[YYYY-MM-DD HH:MM:SS,mmm] ")
 	if len(line) < prefix || line[0] != '[' || line[prefix-2] != ']' || line[prefix-1] != ' ' {
-		return nil, false
+		return nil, nil, false
 	}
 	i := bytes.Index(line[prefix:], []byte(": "))
 	if i < 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	return line[prefix+i+2:], true
+	return line[prefix : prefix+i], line[prefix+i+2:], true
 }
+
+var segmentSuffix = []byte("/" + SegmentLogger)
 
 // skipIDs skips a message's "[ID] " and "[ID] (REQUEST-ID) ".
 func skipIDs(msg []byte) []byte {
@@ -433,7 +429,7 @@ func ParseSegment(line []byte) (seg *record.Segment, ok bool, err error) {
 	i := bytes.Index(line, []byte(SegmentLogger+": "))
 	seg = &record.Segment{}
 	if err := json.Unmarshal(line[i+len(SegmentLogger)+2:], seg); err != nil || seg.Type != record.TypeSegment {
-		return nil, true, fmt.Errorf("%w: expected a segment record after %q", ErrMalformed, SegmentLogger+": ")
+		return nil, true, fmt.Errorf("malformed segment mark: expected a segment record after %q", SegmentLogger+": ")
 	}
 	return seg, true, nil
 }

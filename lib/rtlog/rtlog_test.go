@@ -149,13 +149,19 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/INFO/x: [1] (2) Response time 1 ms"))
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/WARNING/x: Request failed after 3 ms: x"))
 	f.Add([]byte(`[2020-06-30 15:20:02,168] h/WARNING/x: Request failed after 3 ms: "status 503"`))
+	f.Add([]byte(`[2026-01-02 03:04:00,002] h/INFO/fire.segment: {"type":"segment","run":"r","segment":"1/2","phase":"start","ts":"2026-01-02T03:04:00Z","lag_ms":2}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p Parser
 		if l := Logger(b); len(l) > len(b) {
 			t.Fatalf("logger %q longer than its line", l)
 		}
 		e, err := p.Parse(b)
-		if err != nil || e.Kind == Other {
+		if err == nil && e.Kind == Mark {
+			if _, ok, _ := ParseSegment(b); !ok {
+				t.Fatalf("%q read as a mark, but ParseSegment does not take it", b)
+			}
+		}
+		if err != nil || e.Kind == Other || e.Kind == Mark {
 			return
 		}
 		if e.MS < 0 || e.MS > record.MaxLatencyUS/1000 {
@@ -216,8 +222,8 @@ func TestSegmentLineRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p Parser
-	if e, err := p.Parse(b[:len(b)-1]); err != nil || e.Kind != Other {
-		t.Fatalf("a segment line must not read as a response: %+v %v", e, err)
+	if e, err := p.Parse(b[:len(b)-1]); err != nil || e.Kind != Mark {
+		t.Fatalf("a segment line must read as a mark, not a response: %+v %v", e, err)
 	}
 	got, ok, err := ParseSegment(b[:len(b)-1])
 	if !ok || err != nil || !reflect.DeepEqual(got, seg) {

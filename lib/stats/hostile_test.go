@@ -175,6 +175,11 @@ func FuzzStats(f *testing.F) {
 	f.Add(`{"type":"sample","ts":"2020-06-30T15:20:02.5Z","name":"a","latency_us":1000000,"status":200,"tries":1}
 {"type":"sample","ts":"2020-06-30T15:20:03.5Z","name":"a","latency_us":-5,"status":200,"tries":1}
 [2020-06-30 15:20:03,000] h/WARNING/x: Request failed after 5 ms: "Response\u0020time 1 ms"`)
+	f.Add(`{"type":"segment","run":"r1","segment":"1/2","phase":"start","ts":"2026-01-02T03:04:00Z","start_at":"2026-01-02T03:04:00Z","lag_ms":2}
+[2026-01-02 03:04:01,000] h/INFO/fire.segment: {"type":"segment","run":"r1","segment":"2/2","phase":"start","ts":"2026-01-02T03:04:00Z","lag_ms":1}
+[2026-01-02 03:04:02,000] h/INFO/fire.a: Response time 20 ms
+{"type":"sample","ts":"2026-01-02T03:04:03Z","name":"a","latency_us":1000,"status":200,"tries":1,"run":"r1","segment":"1/2"}
+{"type":"segment","run":"r1","segment":"1/2","phase":"end","ts":"2026-01-02T03:04:09Z","lag_ms":2,"status":"ok","count":1}`)
 	a := hist.NewAcc(study...)
 	for _, us := range []int64{1000, 1500000, 2020000, 31000000} {
 		a.Add(time.Date(2020, 6, 30, 15, 20, 4, 0, time.UTC), us, false)
@@ -194,6 +199,9 @@ func FuzzStats(f *testing.F) {
 			}
 			if res.Summary.Exceed["30s"] > res.Summary.Exceed["10s"] {
 				t.Fatalf("inconsistent summary %+v", res.Summary)
+			}
+			if c := res.Summary.Complete; c != nil && *c != (len(res.Summary.Incomplete) == 0) {
+				t.Fatalf("complete %v with reasons %q", *c, res.Summary.Incomplete)
 			}
 			checkOutput(t, out.String())
 		}

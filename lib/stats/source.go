@@ -23,6 +23,19 @@ type item struct {
 	// statistics record, which is not also every request's.
 	group     string
 	groupOnly bool
+	// run and seg: the segmented run and segment ("I/N") it belongs to
+	run, seg string
+}
+
+// sends is how many successful and failed sends the item holds.
+func (it *item) sends() (count, errors int64) {
+	switch {
+	case it.rec != nil:
+		return it.rec.Count, it.rec.Errors
+	case it.failed:
+		return 0, 1
+	}
+	return 1, 0
 }
 
 // addTo adds the item to an accumulator.
@@ -64,6 +77,10 @@ type source struct {
 	groups *grouper           // nil: no --by
 	counts hist.Counts
 	n      InputCounts
+	segs   *segments
+	// run and seg: the segment a Locust log's lines belong to, from its
+	// last start mark
+	run, seg string
 }
 
 // advance reads the next item into s.cur; false at the end (see rd.Err).
@@ -106,10 +123,15 @@ func (s *source) logLine(b []byte) (item, bool) {
 	switch {
 	case err != nil:
 		return s.malformed(err)
-	case e.Kind == rtlog.Other, s.only != nil && !s.only.Logger(rtlog.Logger(b)):
+	case e.Kind == rtlog.Mark:
+		m, _, err := rtlog.ParseSegment(b)
+		return s.segmentMark(m, err)
+	case e.Kind == rtlog.Other:
+		return s.skip()
+	case s.only != nil && !s.only.Logger(rtlog.Logger(b)):
 		return s.skip()
 	}
-	it := item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}
+	it := item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure, run: s.run, seg: s.seg}
 	if s.groups != nil {
 		it.group = s.groups.ofLine(b, &e)
 	}
@@ -126,9 +148,34 @@ func (s *source) decodeJSON() (item, bool) {
 			return s.skip()
 		}
 		return s.interval()
+	case record.TypeSegment:
+		m := &record.Segment{}
+		if !s.rd.Decode(m) {
+			return item{}, false
+		}
+		return s.segmentMark(m, nil)
 	}
 	// summary, verdict, step, event, plan records: derived or unrelated
 	return s.skip()
+}
+
+// segmentMark takes a segment's start or end mark: it counts for the run's
+// completeness, and in a Locust log the lines after a start mark belong to
+// its segment. It returns no item.
+func (s *source) segmentMark(m *record.Segment, err error) (item, bool) {
+	if err != nil {
+		return s.malformed(err)
+	}
+	if err := m.Check(); err != nil {
+		return s.malformed(fmt.Errorf("segment mark: %v", err))
+	}
+	s.segs.mark(m)
+	s.run, s.seg = m.Run, m.Segment
+	if m.Phase == record.SegmentEnd {
+		s.run, s.seg = "", ""
+	}
+	s.n.Used++
+	return item{}, false
 }
 
 func (s *source) sample() (item, bool) {
@@ -142,7 +189,7 @@ func (s *source) sample() (item, bool) {
 	if s.only != nil && !s.only.Sample(smp.Name) {
 		return s.skip()
 	}
-	it := item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}
+	it := item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed(), run: smp.Run, seg: smp.Segment}
 	if s.groups != nil {
 		it.group = s.groups.ofSample(&smp)
 	}
@@ -174,7 +221,7 @@ func (s *source) interval() (item, bool) {
 	if err := hist.CheckStats(st, &s.counts); err != nil {
 		return s.malformed(fmt.Errorf("interval record: %v", err))
 	}
-	it := item{t: st.Start, rec: st, counts: &s.counts}
+	it := item{t: st.Start, rec: st, counts: &s.counts, run: st.Run, seg: st.Segment}
 	switch by := s.groups.by(); {
 	case st.By == "" && by != "":
 		s.note("histo: statistics records without \"by\" carry no request " + by + "s: they count in every request's statistics, in no group")

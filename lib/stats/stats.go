@@ -41,6 +41,10 @@ type Options struct {
 	// statistics of each request name or status, as interval and summary
 	// records carrying "by" and "group", before every request's summary.
 	By string
+	// MaxStartLag: a segment that started later than this against the
+	// run's common start makes a segmented run incomplete (0:
+	// DefaultMaxStartLag).
+	MaxStartLag time.Duration
 	// RequireLines makes an input without one Locust log line or JSON
 	// record (empty, binary, another kind of file) an error naming it,
 	// found before anything is written.
@@ -83,7 +87,9 @@ var ErrNoLines = errors.New("no Locust log line or JSON record")
 
 // Run reads every input, writes interval records (if opts.Interval > 0) and a
 // summary record to out as JSON lines, and returns the summary. Several
-// inputs merge into one stream by time.
+// inputs merge into one stream by time. The summary of a segmented run
+// (segment marks, or records naming a segment) says whether it is complete
+// (record.Stats.Complete).
 //
 // When ctx is cancelled (even while blocked reading) Run stops reading,
 // writes the intervals and the summary of what was read, and returns them
@@ -97,62 +103,93 @@ func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Res
 	if opts.By != "" && opts.By != record.ByName && opts.By != record.ByStatus {
 		return nil, fmt.Errorf("by %q: expected %q or %q", opts.By, record.ByName, record.ByStatus)
 	}
-	w := bufio.NewWriterSize(out, 64*1024)
-	total := hist.NewAcc(opts.Exceed...)
-	total.SetScale(opts.TimeScale)
-	probs := opts.Problems
-	if probs == nil {
-		probs = &record.Problems{Tool: "histo", W: opts.Warn, Max: opts.MaxWarnings}
+	r := &runner{opts: opts, w: bufio.NewWriterSize(out, 64*1024), total: hist.NewAcc(opts.Exceed...),
+		groups: map[string]*hist.Acc{}, segs: newSegments(), probs: opts.Problems}
+	r.total.SetScale(opts.TimeScale)
+	if r.probs == nil {
+		r.probs = &record.Problems{Tool: "histo", W: opts.Warn, Max: opts.MaxWarnings}
 	}
-	sources, m, rerr := open(ctx, opts, inputs, probs)
+	sources, m, rerr := r.open(ctx, inputs)
 	if rerr != nil && !isStop(rerr) {
 		return nil, rerr
 	}
-	iv := newIntervals(opts, w)
-	res := &Result{Total: total}
-	groups := map[string]*hist.Acc{}
-	for rerr == nil && len(m) > 0 {
-		s := m[0]
-		it := s.cur
-		measured := opts.Since.IsZero() || !it.t.Before(opts.Since) // else a warm-up
-		if measured && !it.groupOnly {
-			it.addTo(total)
-		}
-		if measured && it.group != "" {
-			g := groups[it.group]
-			if g == nil {
-				g = hist.NewAcc(opts.Exceed...)
-				g.SetScale(opts.TimeScale)
-				groups[it.group] = g
-			}
-			it.addTo(g)
-		}
-		if iv != nil && measured {
-			iv.add(&it)
-			if iv.failed.Load() {
-				break // nobody reads the output any more
-			}
-		}
-		if s.advance() {
-			heap.Fix(&m, 0)
-		} else if rerr = s.rd.Err(); rerr == nil {
-			heap.Pop(&m)
-		}
+	r.iv = newIntervals(opts, r.w)
+	if rerr == nil {
+		rerr = r.merge(m)
 	}
+	res := &Result{Total: r.total, Stopped: isStop(rerr)}
 	for _, s := range sources {
 		res.Inputs = append(res.Inputs, s.n)
 	}
-	res.Stopped = isStop(rerr)
-	werr := finish(iv, w, res, total, groups, opts.By, probs)
+	werr := r.finish(res)
 	if rerr != nil {
 		return res, rerr
 	}
 	return res, werr
 }
 
+// runner is one Run's state.
+type runner struct {
+	opts   Options
+	w      *bufio.Writer
+	total  *hist.Acc
+	groups map[string]*hist.Acc // --by: each group's whole run
+	segs   *segments
+	iv     *intervals
+	probs  *record.Problems
+}
+
+// merge takes the sources' items in time order into the statistics; it
+// returns a read error (a cancellation, a --strict malformed line), or nil
+// at the end of every input or when the output failed.
+func (r *runner) merge(m merger) error {
+	for len(m) > 0 {
+		s := m[0]
+		it := s.cur
+		if !it.groupOnly {
+			n, e := it.sends()
+			r.segs.read(it.run, it.seg, n, e)
+		}
+		if r.opts.Since.IsZero() || !it.t.Before(r.opts.Since) { // else a warm-up: not measured
+			r.add(&it)
+			if r.iv != nil && r.iv.failed.Load() {
+				return nil // nobody reads the output any more
+			}
+		}
+		if s.advance() {
+			heap.Fix(&m, 0)
+		} else if err := s.rd.Err(); err != nil {
+			return err
+		} else {
+			heap.Pop(&m)
+		}
+	}
+	return nil
+}
+
+// add adds a measured item to the run, its group and its interval.
+func (r *runner) add(it *item) {
+	if !it.groupOnly {
+		it.addTo(r.total)
+	}
+	if it.group != "" {
+		g := r.groups[it.group]
+		if g == nil {
+			g = hist.NewAcc(r.opts.Exceed...)
+			g.SetScale(r.opts.TimeScale)
+			r.groups[it.group] = g
+		}
+		it.addTo(g)
+	}
+	if r.iv != nil {
+		r.iv.add(it)
+	}
+}
+
 // open makes a source of each input and reads its first item, so an input
 // that has nothing to read is known before anything is written.
-func open(ctx context.Context, opts Options, inputs []Input, probs *record.Problems) ([]*source, merger, error) {
+func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, error) {
+	opts, probs := r.opts, r.probs
 	only := rtlog.NewNameMatcher(opts.Name)
 	noted := map[string]bool{}
 	note := func(msg string) {
@@ -169,7 +206,7 @@ func open(ctx context.Context, opts Options, inputs []Input, probs *record.Probl
 	var m merger
 	for _, in := range inputs {
 		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note, groups: groups,
-			n: InputCounts{Name: in.Name}}
+			segs: r.segs, n: InputCounts{Name: in.Name}}
 		s.p.Loc = opts.Loc
 		sources = append(sources, s)
 		malformed := probs.Count()
@@ -193,27 +230,30 @@ func open(ctx context.Context, opts Options, inputs []Input, probs *record.Probl
 }
 
 // finish writes the open intervals, the groups' summaries (by name) and
-// every request's summary, last; it returns the first write error.
-func finish(iv *intervals, w *bufio.Writer, res *Result, total *hist.Acc, groups map[string]*hist.Acc, by string, probs *record.Problems) error {
+// every request's summary, last, which says whether a segmented run is
+// complete; it returns the first write error.
+func (r *runner) finish(res *Result) error {
 	var werr error
-	if iv != nil {
-		werr = iv.flushAll()
-		res.Late = iv.late
+	if r.iv != nil {
+		werr = r.iv.flushAll()
+		res.Late = r.iv.late
 	}
-	for _, g := range slices.Sorted(maps.Keys(groups)) {
-		st := groups[g].Stats(record.TypeSummary, true)
-		st.By, st.Group = by, g
+	for _, g := range slices.Sorted(maps.Keys(r.groups)) {
+		st := r.groups[g].Stats(record.TypeSummary, true)
+		st.By, st.Group = r.opts.By, g
 		res.Groups = append(res.Groups, st)
 		if werr == nil {
-			werr = writeJSON(w, &st)
+			werr = writeJSON(r.w, &st)
 		}
 	}
-	total.Malformed += probs.Count()
-	res.Summary = total.Stats(record.TypeSummary, true)
+	r.total.Malformed += r.probs.Count()
+	res.Summary = r.total.Stats(record.TypeSummary, true)
+	r.segs.judge(&res.Summary, CompletenessOptions{MaxStartLag: r.opts.MaxStartLag,
+		CheckCounts: r.opts.Name == "" && r.opts.Since.IsZero()}, res.Stopped)
 	if werr == nil {
-		werr = writeJSON(w, &res.Summary)
+		werr = writeJSON(r.w, &res.Summary)
 	}
-	if err := w.Flush(); werr == nil {
+	if err := r.w.Flush(); werr == nil {
 		werr = err
 	}
 	return werr

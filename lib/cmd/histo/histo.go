@@ -28,13 +28,15 @@ type flags struct {
 	Interval          time.Duration    `default:"1s" help:"Length of an interval record (0: summary only)."`
 	Exceed            string           `default:"10s,30s" help:"Count responses above each of these (the study's faults > 10 s and above requirements > 30 s)."`
 	requirement.Flags `embed:"" group:"Requirement (a verdict record follows; exit 1 if it fails)"`
-	Hgrm              string  `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
-	NoHist            bool    `help:"Leave encoded histograms out of interval records (smaller output)."`
-	UTC               bool    `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
-	Quiet             bool    `short:"q" help:"No human-readable summary on stderr."`
-	TimeScale         float64 `default:"1" help:"The run's simulator --time-scale: latencies are divided by it, so statistics and requirements are in model time."`
-	By                string  `placeholder:"name|status" help:"Also write the statistics of each request name (fire's fire.NAME lines, samples' names, Locust loggers) or each status (samples' HTTP status; in a log: ok, a failure's status, error): interval and summary records with \"by\" and \"group\", before every request's summary."`
-	Name              string  `help:"Only the responses of this request: fire's log lines fire.NAME and samples named NAME, Locust lines whose logger is NAME (e.g. the alarms of a production run: ID_REQ_KC_STORE7D3BPACKET)."`
+	Hgrm              string        `help:"Also write the whole run's percentile distribution (.hgrm, ms) to this file."`
+	NoHist            bool          `help:"Leave encoded histograms out of interval records (smaller output)."`
+	UTC               bool          `name:"utc" help:"Locust timestamps are UTC (default: local time, as Locust writes them)."`
+	Quiet             bool          `short:"q" help:"No human-readable summary on stderr."`
+	TimeScale         float64       `default:"1" help:"The run's simulator --time-scale: latencies are divided by it, so statistics and requirements are in model time."`
+	By                string        `placeholder:"name|status" help:"Also write the statistics of each request name (fire's fire.NAME lines, samples' names, Locust loggers) or each status (samples' HTTP status; in a log: ok, a failure's status, error): interval and summary records with \"by\" and \"group\", before every request's summary."`
+	MaxStartLag       time.Duration `default:"1s" help:"Segmented runs: a segment that started later than this against the run's common start (fire --start-at) makes the run incomplete."`
+	AllowIncomplete   bool          `help:"Segmented runs: an incomplete run (a segment missing, merged twice, failed, stopped, unended, late, or with records lost) is a warning, not exit 5."`
+	Name              string        `help:"Only the responses of this request: fire's log lines fire.NAME and samples named NAME, Locust lines whose logger is NAME (e.g. the alarms of a production run: ID_REQ_KC_STORE7D3BPACKET)."`
 }
 
 // Run is the histo command.
@@ -42,7 +44,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var f flags
 	if _, code, ok := cli.Parse("histo", &f, args, stdout, stderr,
 		kong.Description("Read response-time logs and write interval and summary statistics as JSON lines (docs/formats.md).\n\n"+
-			"Exit codes: 0 ok (also when stopped by a signal or a closed output), 1 a requirement was violated, 2 usage or input error.")); !ok {
+			"Exit codes: 0 ok (also when stopped by a signal or a closed output), 1 a requirement was violated, 2 usage or input error, "+
+			"5 an incomplete segmented run (without --allow-incomplete; it comes before 1).")); !ok {
 		return code
 	}
 	return cli.Fail(stderr, "histo", run(ctx, &f, stdin, stdout, stderr))
@@ -75,6 +78,9 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 	if !(f.TimeScale > 0) || math.IsInf(f.TimeScale, 0) {
 		return cli.Usagef("--time-scale %v: expected a positive number", f.TimeScale)
 	}
+	if f.MaxStartLag <= 0 {
+		return cli.Usagef("--max-start-lag %v: expected a positive duration", f.MaxStartLag)
+	}
 	if f.By != "" && f.By != record.ByName && f.By != record.ByStatus {
 		return cli.Usagef("--by %q: expected name or status", f.By)
 	}
@@ -99,7 +105,7 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 	}
 	probs := &record.Problems{Tool: "histo", W: stderr, Strict: f.Strict}
 	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Problems: probs, TimeScale: f.TimeScale,
-		Name: f.Name, By: f.By, RequireLines: true}
+		Name: f.Name, By: f.By, MaxStartLag: f.MaxStartLag, RequireLines: true}
 	if f.UTC {
 		opts.Loc = time.UTC
 	}
@@ -124,7 +130,36 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 			return err
 		}
 	}
-	return verdict(out, stderr, f, req, &res.Summary)
+	err = verdict(out, stderr, f, req, &res.Summary)
+	if c := res.Summary.Complete; c != nil && !*c && !f.AllowIncomplete {
+		// an incomplete run's numbers are not the run's: that comes first
+		return &cli.ExitError{Code: cli.ExitIncomplete, Err: fmt.Errorf("incomplete segmented run (--allow-incomplete to accept it)")}
+	}
+	return err
+}
+
+// printSegments says which segments a segmented run merged and whether it
+// is complete (each reason on a line).
+func printSegments(w io.Writer, s *record.Stats, allow bool) {
+	if s.Complete == nil {
+		return
+	}
+	run := ""
+	if s.Run != "" {
+		run = fmt.Sprintf("run %q: ", s.Run)
+	}
+	if *s.Complete {
+		fmt.Fprintf(w, "histo: %s%d segments merged (%s), complete\n", run, len(s.Segments), strings.Join(s.Segments, " "))
+		return
+	}
+	word := "INCOMPLETE"
+	if allow {
+		word = "incomplete (allowed)"
+	}
+	fmt.Fprintf(w, "histo: %s%d segments merged (%s), %s:\n", run, len(s.Segments), strings.Join(s.Segments, " "), word)
+	for _, why := range s.Incomplete {
+		fmt.Fprintf(w, "histo:   %s\n", why)
+	}
 }
 
 // report prints the human-readable summary (unless -q) and what became of
@@ -142,6 +177,9 @@ func report(stderr io.Writer, f *flags, res *stats.Result, ex []hist.Threshold) 
 	if !f.Quiet {
 		printStudy(stderr, &res.Summary, ex, res.Late)
 		printGroups(stderr, res.Groups)
+	}
+	if c := res.Summary.Complete; c != nil && (!*c || !f.Quiet) {
+		printSegments(stderr, &res.Summary, f.AllowIncomplete)
 	}
 }
 
