@@ -10,6 +10,7 @@ import (
 	"io"
 	"reflect"
 	"sync"
+	"time"
 )
 
 // MaxLine is the longest line a Reader accepts (1 MiB: a statistics record
@@ -283,12 +284,16 @@ func typeOf(b []byte) (string, bool) {
 
 // ctxReader makes a blocking Read return when ctx is cancelled (the read
 // itself is left to finish in the background: the process is stopping).
+// Bytes a read has already taken from the input are never dropped: a stop
+// delivers them first.
 type ctxReader struct {
-	ctx  context.Context
-	r    io.Reader
-	res  chan readResult
-	busy bool
-	buf  []byte
+	ctx     context.Context
+	r       io.Reader
+	res     chan readResult
+	busy    bool
+	buf     []byte
+	pending []byte // read, not yet delivered (a later Read asked for less)
+	pendErr error  // the error that came with pending, after it
 }
 
 type readResult struct {
@@ -296,11 +301,23 @@ type readResult struct {
 	err error
 }
 
+// stopGrace is how long a cancelled Read waits for a read in flight that
+// may have just returned (the goroutine between its system call and its
+// result): long enough for that, short for a stop.
+const stopGrace = 50 * time.Millisecond
+
 func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		if c.pending = c.pending[n:]; len(c.pending) == 0 {
+			return n, c.pendErr
+		}
+		return n, nil
 	}
 	if !c.busy {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
 		if c.res == nil {
 			c.res = make(chan readResult, 1)
 		}
@@ -316,10 +333,25 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	}
 	select {
 	case res := <-c.res:
-		c.busy = false
-		n := copy(p, c.buf[:res.n])
-		return n, res.err
+		return c.deliver(p, res)
 	case <-c.ctx.Done():
+	}
+	t := time.NewTimer(stopGrace)
+	defer t.Stop()
+	select {
+	case res := <-c.res:
+		return c.deliver(p, res)
+	case <-t.C:
 		return 0, c.ctx.Err()
 	}
+}
+
+func (c *ctxReader) deliver(p []byte, res readResult) (int, error) {
+	c.busy = false
+	n := copy(p, c.buf[:res.n])
+	if n < res.n {
+		c.pending, c.pendErr = append(c.pending[:0], c.buf[n:res.n]...), res.err
+		return n, nil
+	}
+	return n, res.err
 }

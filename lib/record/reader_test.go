@@ -129,6 +129,50 @@ func TestReaderStopsWhenCancelledWhileBlocked(t *testing.T) {
 	}
 }
 
+// gatedReader's Read returns its data only when the gate opens.
+type gatedReader struct {
+	in, gate chan struct{}
+	data     []byte
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	select {
+	case g.in <- struct{}{}: // the first read is in flight
+	default:
+	}
+	<-g.gate
+	if len(g.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, g.data)
+	g.data = g.data[n:]
+	return n, nil
+}
+
+// Bytes a read took from the input just as the stop came are delivered,
+// not dropped: what was read is measured.
+func TestReaderDeliversWhatWasReadWhenStopped(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		g := &gatedReader{in: make(chan struct{}, 1), gate: make(chan struct{}), data: []byte("a\nb\n")}
+		ctx, cancel := context.WithCancel(context.Background())
+		r := NewReader(ctx, g, "stdin", &Problems{})
+		done := make(chan []string)
+		go func() {
+			var got []string
+			for r.Next() {
+				got = append(got, string(r.Bytes()))
+			}
+			done <- got
+		}()
+		<-g.in
+		cancel()
+		close(g.gate) // the read in flight returns its bytes just after the stop
+		if got := <-done; len(got) != 2 {
+			t.Fatalf("round %d: read %q, want both lines", i, got)
+		}
+	}
+}
+
 func TestReadErrorNamesTheInput(t *testing.T) {
 	r := NewReader(context.Background(), io.MultiReader(strings.NewReader("a\n"), iotestErr{}), "big.log", &Problems{})
 	for r.Next() {

@@ -116,3 +116,27 @@ func TestHistoIntoAClosedPipe(t *testing.T) {
 		t.Fatalf("stderr: %s", stderr)
 	}
 }
+
+// `timeout -s INT` delivers its signal twice (to the command, then to its
+// process group): one stop, not two, so histo still ends normally.
+func TestHistoStopsUnderTimeout(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []string{"INT", "TERM"} {
+		cmd := exec.Command("timeout", "--preserve-status", "-s", sig, "1", filepath.Join(bin, "histo"), "-q")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		in.Write(histoLog(500))
+		err = cmd.Wait()
+		in.Close()
+		if err != nil || !strings.Contains(out.String(), `"type":"summary"`) || !strings.Contains(stderr.String(), "histo: stopped by a signal") {
+			t.Fatalf("SIG%s from timeout: %v\nstdout %q\nstderr %s", sig, err, out.String(), stderr.String())
+		}
+	}
+}
