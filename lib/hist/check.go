@@ -19,21 +19,50 @@ func CheckStats(s *record.Stats, c *Counts) error {
 	if s.Count == 0 {
 		return nil
 	}
-	f := s.TimeScale
-	if f == 0 {
-		f = 1
+	k := checker{s: s, c: c, f: s.TimeScale}
+	if k.f == 0 {
+		k.f = 1
 	}
 	// a latency field is model ms rounded to 0.001: half that, in real µs
-	tol := 0.5*f + 1
-	toUS := func(ms float64) float64 { return ms * f * 1000 }
+	k.tol = 0.5*k.f + 1
+	k.minUS, k.maxUS = k.us(s.MinMS), k.us(s.MaxMS)
+	if err := k.extremes(); err != nil {
+		return err
+	}
+	if err := k.percentiles(); err != nil {
+		return err
+	}
+	return k.exceed()
+}
+
+// checker holds what CheckStats compares, in real µs.
+type checker struct {
+	s            *record.Stats
+	c            *Counts
+	f, tol       float64
+	minUS, maxUS float64
+}
+
+func (k *checker) us(ms float64) float64 { return ms * k.f * 1000 }
+
+func (k *checker) ms(us float64) float64 { return us / k.f / 1000 }
+
+// extremes: the minimum in the lowest slot, the maximum in the highest
+// (values beyond the range are recorded at its ends).
+func (k *checker) extremes() error {
 	clamped := func(us float64) float64 { return min(max(us, lowestUS), highestUS) }
-	minUS, maxUS := toUS(s.MinMS), toUS(s.MaxMS)
-	if lo, hi := float64(c.MinUS()), float64(highestEquivalent(c.MinUS())); clamped(minUS) < lo-tol || clamped(minUS) > hi+tol {
-		return fmt.Errorf("min_ms %v, but its hist's lowest slot holds %v–%v ms", s.MinMS, lo/f/1000, hi/f/1000)
+	if lo, hi := float64(k.c.MinUS()), float64(highestEquivalent(k.c.MinUS())); clamped(k.minUS) < lo-k.tol || clamped(k.minUS) > hi+k.tol {
+		return fmt.Errorf("min_ms %v, but its hist's lowest slot holds %v–%v ms", k.s.MinMS, k.ms(lo), k.ms(hi))
 	}
-	if lo, hi := float64(lowestEquivalent(c.MaxUS())), float64(c.MaxUS()); clamped(maxUS) < lo-tol || clamped(maxUS) > hi+tol {
-		return fmt.Errorf("max_ms %v, but its hist's highest slot holds %v–%v ms", s.MaxMS, lo/f/1000, hi/f/1000)
+	if lo, hi := float64(lowestEquivalent(k.c.MaxUS())), float64(k.c.MaxUS()); clamped(k.maxUS) < lo-k.tol || clamped(k.maxUS) > hi+k.tol {
+		return fmt.Errorf("max_ms %v, but its hist's highest slot holds %v–%v ms", k.s.MaxMS, k.ms(lo), k.ms(hi))
 	}
+	return nil
+}
+
+// percentiles: each in the slot its rank falls in.
+func (k *checker) percentiles() error {
+	s := k.s
 	for _, p := range []struct {
 		name string
 		q    float64
@@ -42,27 +71,33 @@ func CheckStats(s *record.Stats, c *Counts) error {
 		if p.v == 0 && p.name == "p95_ms" {
 			continue // an older record: not carried
 		}
-		us := toUS(p.v)
 		// the library ranks by q×100/100 × count, the sparse path by q ×
 		// count: they can differ by one at a float's edge
-		r1, r2 := int64(p.q*float64(c.total)+0.5), int64(p.q*100/100*float64(c.total)+0.5)
-		lo := float64(lowestEquivalent(c.valueAtRank(min(r1, r2))))
-		hi := float64(highestEquivalent(c.valueAtRank(max(r1, r2))))
+		n := float64(k.c.total)
+		r1, r2 := int64(p.q*n+0.5), int64(p.q*100/100*n+0.5)
+		lo := float64(lowestEquivalent(k.c.valueAtRank(min(r1, r2))))
+		hi := float64(highestEquivalent(k.c.valueAtRank(max(r1, r2))))
 		// Acc.Stats clamps a percentile into [min, max] (values beyond the
 		// histogram's range sit in its last slot, the extremes are exact)
-		lo, hi = min(max(lo, minUS), maxUS), min(max(hi, minUS), maxUS)
-		if us < lo-tol || us > hi+tol {
-			return fmt.Errorf("%s %v, but its hist puts that percentile at %v–%v ms", p.name, p.v, lo/f/1000, hi/f/1000)
+		lo, hi = min(max(lo, k.minUS), k.maxUS), min(max(hi, k.minUS), k.maxUS)
+		if us := k.us(p.v); us < lo-k.tol || us > hi+k.tol {
+			return fmt.Errorf("%s %v, but its hist puts that percentile at %v–%v ms", p.name, p.v, k.ms(lo), k.ms(hi))
 		}
 	}
-	for label, n := range s.Exceed {
+	return nil
+}
+
+// exceed: each count above a threshold between the slots wholly above it
+// and those reaching above it.
+func (k *checker) exceed() error {
+	for label, n := range k.s.Exceed {
 		d, err := time.ParseDuration(label)
-		thr := float64(d.Microseconds()) * f
-		if err != nil || thr < lowestUS || thr >= highestUS || maxUS >= highestUS {
+		thr := float64(d.Microseconds()) * k.f
+		if err != nil || thr < lowestUS || thr >= highestUS || k.maxUS >= highestUS {
 			continue // a label that is no duration, or values clamped across it
 		}
 		us := int64(thr + 0.5)
-		if lo, hi := c.CountAbove(us), c.countAboveAny(us); n < lo || n > hi {
+		if lo, hi := k.c.CountAbove(us), k.c.countAboveAny(us); n < lo || n > hi {
 			return fmt.Errorf("exceed %q: %d responses, but its hist holds %d–%d above %s", label, n, lo, hi, label)
 		}
 	}

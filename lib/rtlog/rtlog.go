@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/perflab/perflab/lib/record"
 )
@@ -100,24 +99,13 @@ func (p *Parser) Parse(line []byte) (Entry, error) {
 	default:
 		return Entry{}, nil
 	}
-	n, j := int64(0), 0
-	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' && n <= maxMS {
-		n = n*10 + int64(rest[j]-'0')
-		j++
-	}
-	mark := "Response time "
-	if e.Kind == Failure {
-		mark = string(failMarker)
-	}
-	if n > maxMS {
-		return Entry{}, fmt.Errorf("%w: a response time beyond 30 days is not a measurement", ErrMalformed)
-	}
-	if j == 0 || !bytes.HasPrefix(rest[j:], msSuffix) {
-		return Entry{}, fmt.Errorf("%w: expected %q followed by an integer and \" ms\"", ErrMalformed, mark)
+	n, after, err := readMS(rest, e.Kind)
+	if err != nil {
+		return Entry{}, err
 	}
 	e.MS = n
 	if e.Kind == Failure {
-		e.Status = failureStatus(rest[j+len(msSuffix):])
+		e.Status = failureStatus(after)
 	}
 	t, err := p.timestamp(line)
 	if err != nil {
@@ -135,6 +123,26 @@ func IsLogLine(line []byte) bool {
 		line[14] == ':' && line[17] == ':' && (line[20] == ',' || line[20] == '.') && line[24] == ']'
 }
 
+// readMS reads "N ms" at the start of rest; after is what follows.
+func readMS(rest []byte, kind Kind) (n int64, after []byte, err error) {
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' && n <= maxMS {
+		n = n*10 + int64(rest[j]-'0')
+		j++
+	}
+	if n > maxMS {
+		return 0, nil, fmt.Errorf("%w: a response time beyond 30 days is not a measurement", ErrMalformed)
+	}
+	if j == 0 || !bytes.HasPrefix(rest[j:], msSuffix) {
+		mark := "Response time "
+		if kind == Failure {
+			mark = string(failMarker)
+		}
+		return 0, nil, fmt.Errorf("%w: expected %q followed by an integer and \" ms\"", ErrMalformed, mark)
+	}
+	return n, rest[j+len(msSuffix):], nil
+}
+
 // message splits "[TIMESTAMP] HOST/LEVEL/LOGGER: MESSAGE" into
 // "HOST/LEVEL/LOGGER" and the message (the timestamp's shape only: Parse
 // reads it for responses alone).
@@ -149,8 +157,6 @@ func message(line []byte) (head, msg []byte, ok bool) {
 	}
 	return line[prefix : prefix+i], line[prefix+i+2:], true
 }
-
-var segmentSuffix = []byte("/" + SegmentLogger)
 
 // skipIDs skips a message's "[ID] " and "[ID] (REQUEST-ID) ".
 func skipIDs(msg []byte) []byte {
@@ -235,37 +241,6 @@ func num(b []byte) (int, bool) {
 	return n, true
 }
 
-// AppendTimestamp appends Locust's "[YYYY-MM-DD HH:MM:SS,mmm]" for t.
-func AppendTimestamp(b []byte, t time.Time) []byte {
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	ms := t.Nanosecond() / 1e6
-	b = append(b, '[')
-	b = pad(b, y, 4)
-	b = append(b, '-')
-	b = pad(b, int(mo), 2)
-	b = append(b, '-')
-	b = pad(b, d, 2)
-	b = append(b, ' ')
-	b = pad(b, h, 2)
-	b = append(b, ':')
-	b = pad(b, mi, 2)
-	b = append(b, ':')
-	b = pad(b, s, 2)
-	b = append(b, ',')
-	b = pad(b, ms, 3)
-	return append(b, ']')
-}
-
-func pad(b []byte, v, width int) []byte {
-	var tmp [8]byte
-	s := strconv.AppendInt(tmp[:0], int64(v), 10)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
-}
-
 // LoggerName is a request name as it can stand in a Locust line's logger
 // field (no spaces, colons, slashes or brackets).
 func LoggerName(name string) string {
@@ -313,123 +288,3 @@ func (m *NameMatcher) Logger(logger []byte) bool {
 
 // Sample says whether a sample record's name is the request.
 func (m *NameMatcher) Sample(name string) bool { return name == string(m.name) }
-
-// AppendResponse appends one Locust log line for a response:
-// "[ts] HOST/INFO/LOGGER: Response time N ms\n". The message carries no
-// brackets, because the original evaluator finds the timestamp with a greedy
-// `\[.*\]` and would swallow them.
-func AppendResponse(b []byte, t time.Time, host, logger string, ms int64) []byte {
-	b = appendPrefix(b, t, host, logger)
-	b = append(b, respMarker...)
-	b = strconv.AppendInt(b, ms, 10)
-	return append(b, " ms\n"...)
-}
-
-// AppendFailure appends the line for a send that never succeeded:
-// "[ts] HOST/WARNING/LOGGER: Request failed after N ms: "REASON"\n". The
-// reason (often a server's text) is a JSON string, on one line, in which
-// "Response time" is written "Response\u0020time": no server text can make
-// the line read as a response, to histo or to the original evaluator,
-// which takes any line containing "Response time".
-func AppendFailure(b []byte, t time.Time, host, logger string, ms int64, reason string) []byte {
-	b = AppendTimestamp(b, t)
-	b = append(b, ' ')
-	b = appendHost(b, host)
-	b = append(b, "/WARNING/"...)
-	b = append(b, logger...)
-	b = append(b, ": "...)
-	b = append(b, failMarker...)
-	b = strconv.AppendInt(b, ms, 10)
-	b = append(b, " ms: "...)
-	return append(appendReason(b, reason), '\n')
-}
-
-// appendReason appends s as a JSON string with "Response time" broken up.
-func appendReason(b []byte, s string) []byte {
-	start := len(b)
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20 || c == 0x7f:
-			b = append(b, `\u00`...)
-			b = append(b, hexDigits[c>>4], hexDigits[c&15])
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-		default:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		i++
-	}
-	b = append(b, '"')
-	if bytes.Contains(b[start:], respText) {
-		q := bytes.ReplaceAll(b[start:], respText, []byte(`Response\u0020time`))
-		b = append(b[:start], q...)
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendHost appends a host name as it can stand in a line: no blanks,
-// slashes, colons or brackets, which would move the logger or the message.
-func appendHost(b []byte, host string) []byte {
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if c <= ' ' || c == '/' || c == ':' || c == '[' || c == ']' || c == 0x7f {
-			c = '_'
-		}
-		b = append(b, c)
-	}
-	return b
-}
-
-func appendPrefix(b []byte, t time.Time, host, logger string) []byte {
-	b = AppendTimestamp(b, t)
-	b = append(b, ' ')
-	b = appendHost(b, host)
-	b = append(b, "/INFO/"...)
-	b = append(b, logger...)
-	return append(b, ": "...)
-}
-
-// SegmentLogger is the logger of the lines that mark a segment's start and
-// end in a Locust-format log (fire --segment).
-const SegmentLogger = "fire.segment"
-
-// AppendSegment appends the line that marks a segment's start or end in a
-// Locust-format log: "[ts] HOST/INFO/fire.segment: {segment record}\n".
-// The record is JSON (its run name is restricted, see record.ValidRunName),
-// so it never reads as a measurement.
-func AppendSegment(b []byte, seg *record.Segment, host string) ([]byte, error) {
-	j, err := json.Marshal(seg)
-	if err != nil {
-		return b, err
-	}
-	b = appendPrefix(b, seg.TS, host, SegmentLogger)
-	b = append(b, j...)
-	return append(b, '\n'), nil
-}
-
-// ParseSegment reads a segment mark written by AppendSegment; ok is false
-// for a line that is not one (another logger), err set for a broken one.
-func ParseSegment(line []byte) (seg *record.Segment, ok bool, err error) {
-	if !bytes.Equal(Logger(line), []byte(SegmentLogger)) {
-		return nil, false, nil
-	}
-	i := bytes.Index(line, []byte(SegmentLogger+": "))
-	seg = &record.Segment{}
-	if err := json.Unmarshal(line[i+len(SegmentLogger)+2:], seg); err != nil || seg.Type != record.TypeSegment {
-		return nil, true, fmt.Errorf("malformed segment mark: expected a segment record after %q", SegmentLogger+": ")
-	}
-	return seg, true, nil
-}

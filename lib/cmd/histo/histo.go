@@ -67,34 +67,15 @@ func thresholds(s string) ([]hist.Threshold, error) {
 }
 
 func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Writer) error {
-	ex, err := thresholds(f.Exceed)
+	opts, req, err := options(f)
 	if err != nil {
-		return cli.Usage(err)
+		return err
 	}
-	req, err := f.Requirement()
+	opts.Problems = &record.Problems{Tool: "histo", W: stderr, Strict: f.Strict}
+	inputs, err := openInputs(f.Files, stdin)
+	defer closeInputs(inputs)
 	if err != nil {
-		return cli.Usage(err)
-	}
-	if !(f.TimeScale > 0) || math.IsInf(f.TimeScale, 0) {
-		return cli.Usagef("--time-scale %v: expected a positive number", f.TimeScale)
-	}
-	if f.MaxStartLag <= 0 {
-		return cli.Usagef("--max-start-lag %v: expected a positive duration", f.MaxStartLag)
-	}
-	if f.By != "" && f.By != record.ByName && f.By != record.ByStatus {
-		return cli.Usagef("--by %q: expected name or status", f.By)
-	}
-	if len(f.Files) == 0 {
-		f.Files = []string{"-"}
-	}
-	var inputs []stats.Input
-	for _, name := range f.Files {
-		r, err := cli.OpenIn(name, stdin)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		inputs = append(inputs, stats.Input{Name: cli.DisplayName(name), R: r})
+		return err
 	}
 	var hgrm *cli.Output
 	if f.Hgrm != "" { // created first: a file that cannot be written stops the run before it reads
@@ -103,19 +84,13 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 		}
 		defer hgrm.Close()
 	}
-	probs := &record.Problems{Tool: "histo", W: stderr, Strict: f.Strict}
-	opts := stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, Problems: probs, TimeScale: f.TimeScale,
-		Name: f.Name, By: f.By, MaxStartLag: f.MaxStartLag, RequireLines: true}
-	if f.UTC {
-		opts.Loc = time.UTC
-	}
 	out, _ := cli.CreateOut("-", stdout)
 	res, err := stats.Run(ctx, opts, inputs, out)
 	switch {
 	case res == nil:
 		return cli.Usage(err)
 	case cli.IsBrokenPipe(err): // histo … | head: a normal end, nothing more to write
-		report(stderr, f, res, ex)
+		report(stderr, f, res, opts.Exceed)
 		fmt.Fprintf(stderr, "histo: stdout closed: stopped reading\n")
 		return nil
 	case res.Stopped:
@@ -123,7 +98,7 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 	case err != nil:
 		return cli.Usage(err)
 	}
-	report(stderr, f, res, ex)
+	report(stderr, f, res, opts.Exceed)
 	if hgrm != nil {
 		res.Total.Hist().PercentilesPrintScaled(hgrm, f.TimeScale)
 		if err := hgrm.Close(); err != nil {
@@ -136,6 +111,57 @@ func run(ctx context.Context, f *flags, stdin io.Reader, stdout, stderr io.Write
 		return &cli.ExitError{Code: cli.ExitIncomplete, Err: fmt.Errorf("incomplete segmented run (--allow-incomplete to accept it)")}
 	}
 	return err
+}
+
+// options checks the flags and turns them into the engine's options and
+// the requirement.
+func options(f *flags) (stats.Options, requirement.Requirement, error) {
+	var opts stats.Options
+	ex, err := thresholds(f.Exceed)
+	if err != nil {
+		return opts, requirement.Requirement{}, cli.Usage(err)
+	}
+	req, err := f.Requirement()
+	switch {
+	case err != nil:
+		return opts, req, cli.Usage(err)
+	case !(f.TimeScale > 0) || math.IsInf(f.TimeScale, 0):
+		return opts, req, cli.Usagef("--time-scale %v: expected a positive number", f.TimeScale)
+	case f.MaxStartLag <= 0:
+		return opts, req, cli.Usagef("--max-start-lag %v: expected a positive duration", f.MaxStartLag)
+	case f.By != "" && f.By != record.ByName && f.By != record.ByStatus:
+		return opts, req, cli.Usagef("--by %q: expected name or status", f.By)
+	}
+	opts = stats.Options{Interval: f.Interval, Exceed: ex, NoHist: f.NoHist, TimeScale: f.TimeScale,
+		Name: f.Name, By: f.By, MaxStartLag: f.MaxStartLag, RequireLines: true}
+	if f.UTC {
+		opts.Loc = time.UTC
+	}
+	return opts, req, nil
+}
+
+// openInputs opens every file ("-" or none: stdin); the error names the file.
+func openInputs(files []string, stdin io.Reader) ([]stats.Input, error) {
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	var inputs []stats.Input
+	for _, name := range files {
+		r, err := cli.OpenIn(name, stdin)
+		if err != nil {
+			return inputs, err
+		}
+		inputs = append(inputs, stats.Input{Name: cli.DisplayName(name), R: r})
+	}
+	return inputs, nil
+}
+
+func closeInputs(inputs []stats.Input) {
+	for _, in := range inputs {
+		if c, ok := in.R.(io.Closer); ok {
+			c.Close()
+		}
+	}
 }
 
 // printSegments says which segments a segmented run merged and whether it
