@@ -2,7 +2,7 @@
 # make bench: perflab's tools against their peers, side by side in one run,
 # interleaved (this machine is noisy), printing ratios. Installs the peers:
 # wrk and python3-locust (apt), bombardier and vegeta (go install).
-# Usage: bench/run.sh [throughput|open|memory|histo|arssim|delay|rampctl|teasim ...]   (default: all)
+# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -139,6 +139,9 @@ bench_histo() {
 	done
 }
 
+# (9) histo merging 100 segments' feedback, beside cat-ing the files
+bench_histo_merge() { HISTO="$BIN/histo" bash bench/histo_merge.sh; }
+
 # (5) arssim --model none against a bare fasthttp server, wrk with 50 connections, server on core 0
 bench_arssim() {
 	local slices=$((ROUNDS * 5)) r b a sb=0 sa=0 ratios=() post
@@ -214,7 +217,7 @@ print('  fire: %d requests, %d errors, peak %.0f req/s; latency p50 %.1f ms, p99
 make -s build
 install_peers
 echo "perflab bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -srm), rounds $ROUNDS × ${SECS}s"
-for b in ${@:-throughput open memory histo arssim delay rampctl teasim}; do
+for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim}; do
 	"bench_$b"
 done
 rm -rf "$OUT"

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Exit codes, the same for every tool (README, "Exit codes").
@@ -101,12 +102,22 @@ func StopContext(parent context.Context) (context.Context, context.CancelFunc) {
 			return
 		}
 		cancel()
-		<-ch
+		first := time.Now()
+		for range ch {
+			if time.Since(first) > sameStop {
+				break
+			}
+		}
 		st.run()
 		os.Exit(ExitSignal)
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
+
+// sameStop: a signal this soon after the first is the same stop delivered
+// twice, not a second one: timeout(1) signals its command and then the
+// command's process group, within microseconds.
+const sameStop = 100 * time.Millisecond
 
 // OnSecondSignal registers fn to run (say, to flush a log) before a second
 // signal ends the process at once. Outside Main (in tests) it does nothing.

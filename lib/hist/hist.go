@@ -3,7 +3,7 @@
 package hist
 
 import (
-	"fmt"
+	"io"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -84,33 +84,34 @@ func (h *H) Encode() (string, error) {
 	return string(b), err
 }
 
-// Decode parses the text form written by Encode. Input from files is not
-// trusted: the library panics on some malformed encodings, which becomes an error.
-func Decode(s string) (h *H, err error) {
-	if len(s) < 12 {
-		return nil, fmt.Errorf("bad encoded histogram: %d characters", len(s))
+// Decode parses the text form written by Encode (see Counts.Decode: input
+// from files is not trusted).
+func Decode(s string) (*H, error) {
+	var c Counts
+	if err := c.Decode(s); err != nil {
+		return nil, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			h, err = nil, fmt.Errorf("bad encoded histogram: %v", r)
-		}
-	}()
-	hh, err := hdr.Decode([]byte(s))
-	if err != nil {
-		return nil, fmt.Errorf("bad encoded histogram: %w", err)
-	}
-	if hh.HighestTrackableValue() != highestUS || hh.SignificantFigures() != sigDigits {
-		// Normalise foreign ranges so merges never drop values.
-		n := New()
-		n.h.Merge(hh)
-		return n, nil
-	}
-	return &H{hh}, nil
+	h := New()
+	h.AddCounts(&c)
+	return h, nil
+}
+
+// recordN adds n values us, clamped into the range.
+func (h *H) recordN(us, n int64) {
+	_ = h.h.RecordValues(min(max(us, lowestUS), highestUS), n)
 }
 
 // PercentilesPrint writes the standard .hgrm percentile distribution in milliseconds.
-func (h *H) PercentilesPrint(w interface{ Write([]byte) (int, error) }) error {
-	_, err := h.h.PercentilesPrint(w, 5, 1000)
+func (h *H) PercentilesPrint(w io.Writer) error { return h.PercentilesPrintScaled(w, 1) }
+
+// PercentilesPrintScaled writes the .hgrm percentile distribution in model
+// milliseconds for a run at time scale f (real ÷ f; f 0 is 1), as Acc.Stats
+// reports its latencies.
+func (h *H) PercentilesPrintScaled(w io.Writer, f float64) error {
+	if !(f > 0) {
+		f = 1
+	}
+	_, err := h.h.PercentilesPrint(w, 5, 1000*f)
 	return err
 }
 

@@ -1,6 +1,7 @@
 package hist
 
 import (
+	"sync"
 	"time"
 
 	"github.com/perflab/perflab/lib/record"
@@ -128,19 +129,30 @@ func (a *Acc) Span(t time.Time) {
 	}
 }
 
-// AddStats merges a decoded Stats record (its histogram must be present).
-// A record in model time (time_scale set) is converted back to real time as
-// it enters; its exceed counts are taken as they are only when it was
-// written at this accumulator's scale, else counted again from its histogram.
+// AddStats merges a Stats record, decoding its histogram (see AddDecoded).
 func (a *Acc) AddStats(s *record.Stats) error {
-	var h *H
+	c := countsPool.Get().(*Counts)
+	defer countsPool.Put(c)
+	c.Reset()
 	if s.Hist != "" {
-		var err error
-		if h, err = Decode(s.Hist); err != nil {
+		if err := c.Decode(s.Hist); err != nil {
 			return err
 		}
-		a.Hist().Merge(h)
 	}
+	a.AddDecoded(s, c)
+	return nil
+}
+
+var countsPool = sync.Pool{New: func() any { return new(Counts) }}
+
+// AddDecoded merges a Stats record whose histogram c holds (decoded from
+// s.Hist by the caller, who can check the record against it first). A
+// record in model time (time_scale set) is converted back to real time as
+// it enters; its exceed counts are taken as they are only when it was
+// written at this accumulator's scale, else counted again from its
+// histogram.
+func (a *Acc) AddDecoded(s *record.Stats, c *Counts) {
+	a.addCounts(c)
 	f := s.TimeScale
 	if f == 0 {
 		f = 1
@@ -153,8 +165,8 @@ func (a *Acc) AddStats(s *record.Stats) error {
 	for i, t := range a.thresholds {
 		if n, ok := s.Exceed[t.Label]; ok && f == a.scale {
 			a.exceed[i] += n
-		} else if h != nil {
-			a.exceed[i] += h.CountAbove(a.realUS[i])
+		} else {
+			a.exceed[i] += c.CountAbove(a.realUS[i])
 		}
 	}
 	a.Errors += s.Errors
@@ -162,7 +174,22 @@ func (a *Acc) AddStats(s *record.Stats) error {
 	a.Missed += s.Missed
 	a.Span(s.Start)
 	a.Span(s.End)
-	return nil
+}
+
+// addCounts adds a decoded histogram: as raw values while the accumulator
+// is sparse and they fit (each slot's lowest value encodes and ranks as the
+// slot), else into the dense histogram.
+func (a *Acc) addCounts(c *Counts) {
+	if !a.dense && int64(len(a.vals))+c.total <= sparseMax {
+		for i, idx := range c.idx {
+			v := valueOfIndex(int(idx))
+			for range c.n[i] {
+				a.vals = append(a.vals, v)
+			}
+		}
+		return
+	}
+	a.Hist().AddCounts(c)
 }
 
 // Reset empties the accumulator for reuse.
@@ -201,12 +228,13 @@ func (a *Acc) Stats(typ string, withHist bool) record.Stats {
 		sortValues(a.vals)
 		q = func(f float64) float64 { return a.ms(quantileSorted(a.vals, f)) }
 	}
-	s.P50MS, s.P90MS, s.P99MS, s.P999MS = q(0.5), q(0.9), q(0.99), q(0.999)
+	s.P50MS, s.P90MS, s.P95MS, s.P99MS, s.P999MS = q(0.5), q(0.9), q(0.95), q(0.99), q(0.999)
 	if s.Count > 0 {
 		s.MinMS, s.MaxMS = a.ms(a.minUS), a.ms(a.maxUS)
 		s.MeanMS = round3(a.sumUS / float64(s.Count) / 1000 / a.scale)
-		// Percentiles never exceed the exact extremes.
-		for _, p := range []*float64{&s.P50MS, &s.P90MS, &s.P99MS, &s.P999MS} {
+		// Percentiles never exceed the exact extremes, nor does the mean
+		// (only float rounding of merged sums could push it out).
+		for _, p := range []*float64{&s.MeanMS, &s.P50MS, &s.P90MS, &s.P95MS, &s.P99MS, &s.P999MS} {
 			*p = min(max(*p, s.MinMS), s.MaxMS)
 		}
 	}

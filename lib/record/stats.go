@@ -19,7 +19,7 @@ type Stats struct {
 	MeanMS    float64          `json:"mean_ms"`
 	P50MS     float64          `json:"p50_ms"`
 	P90MS     float64          `json:"p90_ms"`
-	P95MS     float64          `json:"p95_ms,omitempty"` // added within version 1: absent in older records
+	P95MS     float64          `json:"p95_ms"` // added within version 1: 0 in older records
 	P99MS     float64          `json:"p99_ms"`
 	P999MS    float64          `json:"p999_ms"`
 	MaxMS     float64          `json:"max_ms"`
@@ -37,17 +37,29 @@ type Stats struct {
 	// the segment, "I/N".
 	Run     string `json:"run,omitempty"`
 	Segment string `json:"segment,omitempty"`
-	// By and Group (histo --by, summary records only): the record covers
-	// only the sends of one group, By "name" (Group: the request's name) or
-	// "status" (Group: the status code, or "error" for a transport error).
-	// A reader that wants the whole run's summary skips records with By set.
+	// By and Group (histo --by): the statistics of one group of requests,
+	// By "name" (Group: the request's name) or "status" (Group: the HTTP
+	// status, "ok" or "error"); absent: every request.
 	By    string `json:"by,omitempty"`
 	Group string `json:"group,omitempty"`
-	Hist  string `json:"hist,omitempty"`
+	// Complete (histo's summary of a segmented run): whether every segment
+	// of the run was merged once, started in time and ended ok; Incomplete
+	// says why not; Segments lists the segments merged. Absent for a run
+	// that is not segmented.
+	Complete   *bool    `json:"complete,omitempty"`
+	Incomplete []string `json:"incomplete,omitempty"`
+	Segments   []string `json:"segments,omitempty"`
+	Hist       string   `json:"hist,omitempty"`
 }
+
+// Groupings of histo --by.
+const (
+	ByName   = "name"
+	ByStatus = "status"
+)
 
 // Latencies returns pointers to every latency field, for code that converts
 // them all alike (model time).
 func (s *Stats) Latencies() []*float64 {
-	return []*float64{&s.MinMS, &s.MeanMS, &s.P50MS, &s.P90MS, &s.P99MS, &s.P999MS, &s.MaxMS}
+	return []*float64{&s.MinMS, &s.MeanMS, &s.P50MS, &s.P90MS, &s.P95MS, &s.P99MS, &s.P999MS, &s.MaxMS}
 }

@@ -10,7 +10,7 @@ type Verdict struct {
 
 // Check is one check of a verdict.
 type Check struct {
-	Metric string  `json:"metric"` // mean, max, p50, p90, p99, p999, errors
+	Metric string  `json:"metric"` // mean, max, p50, p90, p95, p99, p999, errors
 	Limit  string  `json:"limit"`  // as written: "10s", "1%"
 	Value  float64 `json:"value"`  // ms, or a fraction for errors
 	// LimitValue is Limit in Value's unit (ms, or a fraction), so readers

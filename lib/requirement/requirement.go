@@ -14,7 +14,7 @@ import (
 
 // Check is one limit: a metric at most a value.
 type Check struct {
-	Metric string  // mean, max, p50, p90, p99, p999, errors
+	Metric string  // mean, max, p50, p90, p95, p99, p999, errors
 	Limit  float64 // milliseconds, or a fraction for errors
 }
 
@@ -31,7 +31,7 @@ func Study() Requirement {
 	return Requirement{Checks: []Check{{Metric: "mean", Limit: 10000}, {Metric: "max", Limit: 30000}}}
 }
 
-var metrics = map[string]bool{"mean": true, "max": true, "p50": true, "p90": true, "p99": true, "p999": true, "errors": true}
+var metrics = map[string]bool{"mean": true, "max": true, "p50": true, "p90": true, "p95": true, "p99": true, "p999": true, "errors": true}
 
 // Parse reads "mean<=10s,max<=30s,p99<=2s,errors<=1%" or a preset name
 // ("study"). Durations take Go units (ms, s, m); errors take a percent or a fraction.
@@ -59,7 +59,7 @@ func Parse(s string) (Requirement, error) {
 			m = "p999"
 		}
 		if !metrics[m] {
-			return r, fmt.Errorf("requirement %q: unknown metric %q (mean, max, p50, p90, p99, p999, errors)", part, m)
+			return r, fmt.Errorf("requirement %q: unknown metric %q (mean, max, p50, p90, p95, p99, p999, errors)", part, m)
 		}
 		var lim float64
 		var err error
@@ -132,6 +132,8 @@ func Value(s *record.Stats, metric string) float64 {
 		return s.P50MS
 	case "p90":
 		return s.P90MS
+	case "p95":
+		return s.P95MS
 	case "p99":
 		return s.P99MS
 	case "p999":

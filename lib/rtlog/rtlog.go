@@ -25,6 +25,9 @@ const (
 	Response
 	// Failure is a send that ended without success ("Request failed after N ms").
 	Failure
+	// Mark is a segment's start or end mark (logger fire.segment): read it
+	// with ParseSegment.
+	Mark
 )
 
 // Entry is one parsed response line.
@@ -34,13 +37,20 @@ type Entry struct {
 	Time time.Time
 	// MS is the response time in milliseconds.
 	MS int64
+	// Status (failures): the HTTP status a "status N" reason names, 0 for
+	// another reason (a transport error, a give-up).
+	Status int
 }
 
 var (
+	respText   = []byte("Response time")
 	respMarker = []byte("Response time ")
 	failMarker = []byte("Request failed after ")
 	msSuffix   = []byte(" ms")
 )
+
+// maxMS is the largest response time a line may carry (record.MaxLatencyUS).
+const maxMS = record.MaxLatencyUS / 1000
 
 // Parser parses Locust-format lines. It caches the last date seen, so one
 // Parser must not be shared between goroutines.
@@ -54,36 +64,138 @@ type Parser struct {
 // ErrMalformed reports a line that names a response but cannot be read.
 var ErrMalformed = errors.New("malformed response line")
 
-// Parse reads one line (without its newline). A line that is not a response
-// gives Kind Other and no error; a line that looks like a response but is
-// broken gives an error saying what was expected.
+// Parse reads one line (without its newline). A measurement is taken only
+// at its place in the line format, "[TIMESTAMP] HOST/LEVEL/LOGGER: " then
+// "Response time N ms" (also after "[ID] " or "[ID] (REQUEST-ID) ", as the
+// study's later scripts write) or "Request failed after N ms: REASON", so
+// no text further on (a server's reason, a URL) can read as one. A line
+// that is not a response gives Kind Other and no error; one that names a
+// response but cannot be read (a "Response time" without a number, or
+// elsewhere than its place) gives an error saying what was expected.
 func (p *Parser) Parse(line []byte) (Entry, error) {
-	var e Entry
-	i := bytes.Index(line, respMarker)
-	mark := respMarker
-	e.Kind = Response
-	if i < 0 {
-		if i = bytes.Index(line, failMarker); i < 0 {
-			return Entry{}, nil
+	head, msg, ok := message(line)
+	if ok && (bytes.HasSuffix(head, segmentSuffix) || bytes.Equal(head, segmentSuffix[1:])) {
+		return Entry{Kind: Mark}, nil
+	}
+	if !ok {
+		if bytes.Contains(line, respText) {
+			return Entry{}, fmt.Errorf("%w: expected \"[YYYY-MM-DD HH:MM:SS,mmm] HOST/LEVEL/LOGGER: \" before \"Response time\"", ErrMalformed)
 		}
-		mark, e.Kind = failMarker, Failure
+		return Entry{}, nil
 	}
-	rest := line[i+len(mark):]
-	n, j := 0, 0
-	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' && j < 18 {
-		n = n*10 + int(rest[j]-'0')
-		j++
+	var e Entry
+	var rest []byte
+	switch body := skipIDs(msg); {
+	case bytes.HasPrefix(body, respText):
+		e.Kind, rest = Response, body[len(respText):]
+		if len(rest) == 0 || rest[0] != ' ' {
+			return Entry{}, fmt.Errorf("%w: expected \"Response time\" followed by an integer and \" ms\"", ErrMalformed)
+		}
+		rest = rest[1:]
+	case bytes.HasPrefix(msg, failMarker):
+		e.Kind, rest = Failure, msg[len(failMarker):]
+	case bytes.Contains(msg, respText):
+		return Entry{}, fmt.Errorf("%w: \"Response time\" must follow \"LOGGER: \" (or \"[ID] \", \"[ID] (REQUEST-ID) \")", ErrMalformed)
+	default:
+		return Entry{}, nil
 	}
-	if j == 0 || !bytes.HasPrefix(rest[j:], msSuffix) {
-		return Entry{}, fmt.Errorf("%w: expected %q followed by an integer and \" ms\"", ErrMalformed, string(mark))
+	n, after, err := readMS(rest, e.Kind)
+	if err != nil {
+		return Entry{}, err
 	}
-	e.MS = int64(n)
+	e.MS = n
+	if e.Kind == Failure {
+		e.Status = failureStatus(after)
+	}
 	t, err := p.timestamp(line)
 	if err != nil {
 		return Entry{}, err
 	}
 	e.Time = t
 	return e, nil
+}
+
+// IsLogLine reports whether line starts like a Locust log line, with a
+// timestamp "[YYYY-MM-DD HH:MM:SS,mmm]" (its separators: Parse reads the
+// digits of the lines it uses).
+func IsLogLine(line []byte) bool {
+	return len(line) >= 25 && line[0] == '[' && line[5] == '-' && line[8] == '-' && line[11] == ' ' &&
+		line[14] == ':' && line[17] == ':' && (line[20] == ',' || line[20] == '.') && line[24] == ']'
+}
+
+// readMS reads "N ms" at the start of rest; after is what follows.
+func readMS(rest []byte, kind Kind) (n int64, after []byte, err error) {
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' && n <= maxMS {
+		n = n*10 + int64(rest[j]-'0')
+		j++
+	}
+	if n > maxMS {
+		return 0, nil, fmt.Errorf("%w: a response time beyond 30 days is not a measurement", ErrMalformed)
+	}
+	if j == 0 || !bytes.HasPrefix(rest[j:], msSuffix) {
+		mark := "Response time "
+		if kind == Failure {
+			mark = string(failMarker)
+		}
+		return 0, nil, fmt.Errorf("%w: expected %q followed by an integer and \" ms\"", ErrMalformed, mark)
+	}
+	return n, rest[j+len(msSuffix):], nil
+}
+
+// message splits "[TIMESTAMP] HOST/LEVEL/LOGGER: MESSAGE" into
+// "HOST/LEVEL/LOGGER" and the message (the timestamp's shape only: Parse
+// reads it for responses alone).
+func message(line []byte) (head, msg []byte, ok bool) {
+	const prefix = len("[YYYY-MM-DD HH:MM:SS,mmm] ")
+	if len(line) < prefix || line[0] != '[' || line[prefix-2] != ']' || line[prefix-1] != ' ' {
+		return nil, nil, false
+	}
+	i := bytes.Index(line[prefix:], []byte(": "))
+	if i < 0 {
+		return nil, nil, false
+	}
+	return line[prefix : prefix+i], line[prefix+i+2:], true
+}
+
+// skipIDs skips a message's "[ID] " and "[ID] (REQUEST-ID) ".
+func skipIDs(msg []byte) []byte {
+	skip := func(b []byte, open, close byte) []byte {
+		if len(b) == 0 || b[0] != open {
+			return b
+		}
+		i := bytes.IndexByte(b, close)
+		if i < 0 || i+1 >= len(b) || b[i+1] != ' ' || bytes.IndexByte(b[:i], ' ') >= 0 {
+			return b
+		}
+		return b[i+2:]
+	}
+	if m := skip(msg, '[', ']'); len(m) != len(msg) {
+		return skip(m, '(', ')')
+	}
+	return msg
+}
+
+// failureStatus reads the status of a failure's ": REASON": a JSON string
+// (AppendFailure) or bare text (older logs) of the form "status N".
+func failureStatus(reason []byte) int {
+	r, ok := bytes.CutPrefix(reason, []byte(": "))
+	if !ok {
+		return 0
+	}
+	if len(r) > 0 && r[0] == '"' {
+		var s string
+		if json.Unmarshal(r, &s) != nil {
+			return 0
+		}
+		r = []byte(s)
+	}
+	if d, ok := bytes.CutPrefix(r, []byte("status ")); ok && len(d) == 3 {
+		if n, err := strconv.Atoi(string(d)); err == nil && n >= 100 {
+			return n
+		}
+	}
+	return 0
 }
 
 // timestamp reads "[YYYY-MM-DD HH:MM:SS,mmm]" at the start of line.
@@ -127,37 +239,6 @@ func num(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
-}
-
-// AppendTimestamp appends Locust's "[YYYY-MM-DD HH:MM:SS,mmm]" for t.
-func AppendTimestamp(b []byte, t time.Time) []byte {
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	ms := t.Nanosecond() / 1e6
-	b = append(b, '[')
-	b = pad(b, y, 4)
-	b = append(b, '-')
-	b = pad(b, int(mo), 2)
-	b = append(b, '-')
-	b = pad(b, d, 2)
-	b = append(b, ' ')
-	b = pad(b, h, 2)
-	b = append(b, ':')
-	b = pad(b, mi, 2)
-	b = append(b, ':')
-	b = pad(b, s, 2)
-	b = append(b, ',')
-	b = pad(b, ms, 3)
-	return append(b, ']')
-}
-
-func pad(b []byte, v, width int) []byte {
-	var tmp [8]byte
-	s := strconv.AppendInt(tmp[:0], int64(v), 10)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
 }
 
 // LoggerName is a request name as it can stand in a Locust line's logger
@@ -207,78 +288,3 @@ func (m *NameMatcher) Logger(logger []byte) bool {
 
 // Sample says whether a sample record's name is the request.
 func (m *NameMatcher) Sample(name string) bool { return name == string(m.name) }
-
-// AppendResponse appends one Locust log line for a response:
-// "[ts] HOST/INFO/LOGGER: Response time N ms\n". The message carries no
-// brackets, because the original evaluator finds the timestamp with a greedy
-// `\[.*\]` and would swallow them.
-func AppendResponse(b []byte, t time.Time, host, logger string, ms int64) []byte {
-	b = appendPrefix(b, t, host, logger)
-	b = append(b, respMarker...)
-	b = strconv.AppendInt(b, ms, 10)
-	return append(b, " ms\n"...)
-}
-
-// AppendFailure appends the line for a send that never succeeded:
-// "[ts] HOST/WARNING/LOGGER: Request failed after N ms: REASON\n". It does
-// not contain "Response time", so the original evaluator skips it.
-func AppendFailure(b []byte, t time.Time, host, logger string, ms int64, reason string) []byte {
-	b = AppendTimestamp(b, t)
-	b = append(b, ' ')
-	b = append(b, host...)
-	b = append(b, "/WARNING/"...)
-	b = append(b, logger...)
-	b = append(b, ": "...)
-	b = append(b, failMarker...)
-	b = strconv.AppendInt(b, ms, 10)
-	b = append(b, " ms: "...)
-	for i := 0; i < len(reason); i++ { // one line, always
-		if c := reason[i]; c == '\n' || c == '\r' {
-			b = append(b, ' ')
-		} else {
-			b = append(b, c)
-		}
-	}
-	return append(b, '\n')
-}
-
-func appendPrefix(b []byte, t time.Time, host, logger string) []byte {
-	b = AppendTimestamp(b, t)
-	b = append(b, ' ')
-	b = append(b, host...)
-	b = append(b, "/INFO/"...)
-	b = append(b, logger...)
-	return append(b, ": "...)
-}
-
-// SegmentLogger is the logger of the lines that mark a segment's start and
-// end in a Locust-format log (fire --segment).
-const SegmentLogger = "fire.segment"
-
-// AppendSegment appends the line that marks a segment's start or end in a
-// Locust-format log: "[ts] HOST/INFO/fire.segment: {segment record}\n".
-// The record is JSON (its run name is restricted, see record.ValidRunName),
-// so it never reads as a measurement.
-func AppendSegment(b []byte, seg *record.Segment, host string) ([]byte, error) {
-	j, err := json.Marshal(seg)
-	if err != nil {
-		return b, err
-	}
-	b = appendPrefix(b, seg.TS, host, SegmentLogger)
-	b = append(b, j...)
-	return append(b, '\n'), nil
-}
-
-// ParseSegment reads a segment mark written by AppendSegment; ok is false
-// for a line that is not one (another logger), err set for a broken one.
-func ParseSegment(line []byte) (seg *record.Segment, ok bool, err error) {
-	if !bytes.Equal(Logger(line), []byte(SegmentLogger)) {
-		return nil, false, nil
-	}
-	i := bytes.Index(line, []byte(SegmentLogger+": "))
-	seg = &record.Segment{}
-	if err := json.Unmarshal(line[i+len(SegmentLogger)+2:], seg); err != nil || seg.Type != record.TypeSegment {
-		return nil, true, fmt.Errorf("%w: expected a segment record after %q", ErrMalformed, SegmentLogger+": ")
-	}
-	return seg, true, nil
-}

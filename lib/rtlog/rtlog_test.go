@@ -1,11 +1,16 @@
 package rtlog
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/perflab/perflab/lib/record"
 )
@@ -30,6 +35,21 @@ func TestParseVariants(t *testing.T) {
 		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time 12", Other, 0, true},
 		{"2020-06-30 15:20:02,168 host/INFO/x: Response time 12 ms", Other, 0, true},
 		{"[2020-06-30 25:20:02,168] host/INFO/x: Response time 12 ms", Other, 0, true},
+		// a server's text is never a measurement: only the place in the line format counts
+		{"[2020-06-30 15:20:02,168] host/WARNING/fire.x: Request failed after 12 ms: HTTP/1.1 500 Response time 1 ms", Failure, 12, false},
+		{`[2020-06-30 15:20:02,168] host/WARNING/fire.x: Request failed after 12 ms: "Response\u0020time 1 ms"`, Failure, 12, false},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: got Response time 1 ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: [id with space] Response time 1 ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Sending to http://h/Response time 1 ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response times are fine", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time -5 ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time 2592000000 ms", Response, 2592000000, false},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time 2592000001 ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x: Response time 99999999999999999999999 ms", Other, 0, true},
+		{"[2020-06-30 15:20:02,168] host/INFO/x no logger: Response time 1 ms", Response, 1, false},
+		{"[2020-06-30 15:20:02,168] no message Response time 1 ms", Other, 0, true},
 	}
 	for _, c := range cases {
 		p := Parser{Loc: loc}
@@ -68,10 +88,21 @@ func TestLinesReadableByOriginalEvaluator(t *testing.T) {
 	if g := origRT.FindStringSubmatch(line); g == nil || g[1] != "2020" {
 		t.Fatalf("response time not found the original way in %q", line)
 	}
-	// failures must be skipped by it: no "Response time"
-	f := string(AppendFailure(nil, ts, "host", "fire.x", 5, "status 500\nsecond line"))
-	if origRT.MatchString(f) || len(f) == 0 || f[len(f)-1] != '\n' || countNL(f) != 1 {
-		t.Fatalf("failure line %q", f)
+	// failures must be skipped by it: no "Response time", whatever the
+	// server said, and one line
+	for _, reason := range []string{"status 500\nsecond line", "HTTP/1.1 500 Response time 1 ms", "Response time 1 ms\r\n[x] Response time 2 ms"} {
+		f := string(AppendFailure(nil, ts, "host", "fire.x", 5, reason))
+		if strings.Contains(f, "Response time") || f[len(f)-1] != '\n' || countNL(f) != 1 {
+			t.Fatalf("failure line %q", f)
+		}
+		var p Parser
+		if e, err := p.Parse([]byte(f[:len(f)-1])); err != nil || e.Kind != Failure || e.MS != 5 {
+			t.Fatalf("failure line %q parsed as %+v, %v", f, e, err)
+		}
+		var back string
+		if err := json.Unmarshal([]byte(f[strings.Index(f, "ms: ")+4:]), &back); err != nil || back != reason {
+			t.Fatalf("reason %q written as %q", reason, f)
+		}
 	}
 	var p Parser
 	e, err := p.Parse(b[:len(b)-1])
@@ -110,26 +141,75 @@ func TestLoggerAndNames(t *testing.T) {
 	}
 }
 
+// The parser and the original evaluator agree on a line with one "Response
+// time": a response we read has the value the evaluator reads; what fire
+// writes reads back as written.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/INFO/x: Response time 2020 ms"))
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/INFO/x: [1] (2) Response time 1 ms"))
 	f.Add([]byte("[2020-06-30 15:20:02,168] h/WARNING/x: Request failed after 3 ms: x"))
+	f.Add([]byte(`[2020-06-30 15:20:02,168] h/WARNING/x: Request failed after 3 ms: "status 503"`))
+	f.Add([]byte(`[2026-01-02 03:04:00,002] h/INFO/fire.segment: {"type":"segment","run":"r","segment":"1/2","phase":"start","ts":"2026-01-02T03:04:00Z","lag_ms":2}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var p Parser
 		if l := Logger(b); len(l) > len(b) {
 			t.Fatalf("logger %q longer than its line", l)
 		}
 		e, err := p.Parse(b)
-		if err == nil && e.Kind != Other {
-			if e.MS < 0 {
-				t.Fatalf("negative ms from %q", b)
+		if err == nil && e.Kind == Mark {
+			if _, ok, _ := ParseSegment(b); !ok {
+				t.Fatalf("%q read as a mark, but ParseSegment does not take it", b)
 			}
-			// what we write back parses to the same value
-			out := AppendResponse(nil, e.Time, "h", "x", e.MS)
-			e2, err := p.Parse(out[:len(out)-1])
-			if err != nil || e2.MS != e.MS || !e2.Time.Equal(e.Time.Truncate(time.Millisecond)) {
-				t.Fatalf("re-parse of %q: %+v %v", out, e2, err)
+		}
+		if err != nil || e.Kind == Other || e.Kind == Mark {
+			return
+		}
+		if e.MS < 0 || e.MS > record.MaxLatencyUS/1000 {
+			t.Fatalf("response time %d ms from %q", e.MS, b)
+		}
+		if e.Kind == Response && bytes.Count(b, []byte("Response time")) == 1 {
+			g := origRT.FindSubmatch(b)
+			if n, err := strconv.ParseInt(string(g[1]), 10, 64); err != nil || n != e.MS {
+				t.Fatalf("%q: we read %d ms, the original evaluator %q", b, e.MS, g)
 			}
+		}
+		// what we write back parses to the same value
+		out := AppendResponse(nil, e.Time, "h", "x", e.MS)
+		if e.Kind == Failure {
+			out = AppendFailure(nil, e.Time, "h", "x", e.MS, string(b))
+		}
+		e2, err := p.Parse(out[:len(out)-1])
+		if err != nil || e2.Kind != e.Kind || e2.MS != e.MS || !e2.Time.Equal(e.Time.Truncate(time.Millisecond)) {
+			t.Fatalf("re-parse of %q: %+v %v", out, e2, err)
+		}
+	})
+}
+
+// Whatever a server sends as a failure's reason, and whatever fire's host
+// is called, the line is one failure of the logged time, the reason comes
+// back from its JSON string, and the original evaluator skips it.
+func FuzzFailureLine(f *testing.F) {
+	f.Add("Response time 1 ms", "host", int64(5))
+	f.Add("status 500\n[2020-06-30 15:20:02,168] h/INFO/x: Response time 1 ms", "h o/s:t", int64(60000))
+	f.Add("\xff\x00\"\\", "", int64(0))
+	f.Fuzz(func(t *testing.T, reason, host string, ms int64) {
+		ms = max(ms, 0) % (record.MaxLatencyUS / 1000)
+		ts := time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC)
+		line := AppendFailure(nil, ts, host, "fire.x", ms, reason)
+		if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' || bytes.Contains(line, []byte("Response time")) {
+			t.Fatalf("failure line %q", line)
+		}
+		p := Parser{Loc: time.UTC}
+		e, err := p.Parse(line[:len(line)-1])
+		if err != nil || e.Kind != Failure || e.MS != ms || !e.Time.Equal(ts) {
+			t.Fatalf("%q parsed as %+v, %v", line, e, err)
+		}
+		var back string
+		if err := json.Unmarshal(line[bytes.Index(line, []byte(" ms: "))+5:], &back); err != nil {
+			t.Fatalf("reason of %q: %v", line, err)
+		}
+		if utf8.ValidString(reason) && back != reason {
+			t.Fatalf("reason %q came back as %q", reason, back)
 		}
 	})
 }
@@ -142,8 +222,8 @@ func TestSegmentLineRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p Parser
-	if e, err := p.Parse(b[:len(b)-1]); err != nil || e.Kind != Other {
-		t.Fatalf("a segment line must not read as a response: %+v %v", e, err)
+	if e, err := p.Parse(b[:len(b)-1]); err != nil || e.Kind != Mark {
+		t.Fatalf("a segment line must read as a mark, not a response: %+v %v", e, err)
 	}
 	got, ok, err := ParseSegment(b[:len(b)-1])
 	if !ok || err != nil || !reflect.DeepEqual(got, seg) {

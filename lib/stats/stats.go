@@ -6,9 +6,10 @@ import (
 	"bufio"
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"math"
+	"maps"
 	"slices"
 	"time"
 
@@ -36,98 +37,24 @@ type Options struct {
 	// fire.NAME or NAME, a sample's name); statistics records, which carry
 	// no names, are left out (empty: every response).
 	Name string
+	// By (record.ByName, record.ByStatus; empty: none) also writes the
+	// statistics of each request name or status, as interval and summary
+	// records carrying "by" and "group", before every request's summary.
+	By string
+	// MaxStartLag: a segment that started later than this against the
+	// run's common start makes a segmented run incomplete (0:
+	// DefaultMaxStartLag).
+	MaxStartLag time.Duration
+	// RequireLines makes an input without one Locust log line or JSON
+	// record (empty, binary, another kind of file) an error naming it,
+	// found before anything is written.
+	RequireLines bool
 }
 
 // Input is one named stream.
 type Input struct {
 	Name string
 	R    io.Reader
-}
-
-// item is one thing read from an input: a sample or a statistics record.
-type item struct {
-	t      time.Time
-	us     int64
-	failed bool
-	rec    *record.Stats
-}
-
-// source reads items from one input, line by line, with the tools' one
-// record reader.
-type source struct {
-	rd   *record.Reader
-	p    rtlog.Parser
-	cur  item
-	only *rtlog.NameMatcher // nil: every request
-	note func()             // says once that statistics records were left out
-}
-
-// advance reads the next item into s.cur; false at the end (see rd.Err).
-func (s *source) advance() bool {
-	for s.rd.Next() {
-		b := s.rd.Bytes()
-		switch {
-		case s.rd.Type() != "":
-			if it, ok := s.decodeJSON(); ok {
-				s.cur = it
-				return true
-			}
-		case b[0] == '[':
-			e, perr := s.p.Parse(b)
-			if perr != nil {
-				s.rd.Malformed(perr)
-				continue
-			}
-			if e.Kind == rtlog.Other || s.only != nil && !s.only.Logger(rtlog.Logger(b)) {
-				continue
-			}
-			s.cur = item{t: e.Time, us: e.MS * 1000, failed: e.Kind == rtlog.Failure}
-			return true
-		}
-	}
-	return false
-}
-
-func (s *source) decodeJSON() (item, bool) {
-	switch s.rd.Type() {
-	case record.TypeSample:
-		var smp record.Sample
-		if !s.rd.Decode(&smp) {
-			return item{}, false
-		}
-		if smp.TS.IsZero() {
-			s.rd.Malformed(fmt.Errorf("sample record without ts"))
-			return item{}, false
-		}
-		if s.only != nil && !s.only.Sample(smp.Name) {
-			return item{}, false
-		}
-		return item{t: smp.TS, us: smp.LatencyUS, failed: smp.Failed()}, true
-	case record.TypeInterval:
-		if s.only != nil {
-			s.note()
-			return item{}, false
-		}
-		var st record.Stats
-		if !s.rd.Decode(&st) {
-			return item{}, false
-		}
-		if st.Start.IsZero() {
-			s.rd.Malformed(fmt.Errorf("interval record without start"))
-			return item{}, false
-		}
-		if st.Hist == "" && st.Count > 0 {
-			s.rd.Malformed(fmt.Errorf("interval record with %d responses but no \"hist\"", st.Count))
-			return item{}, false
-		}
-		if _, err := hist.Decode(st.Hist); st.Hist != "" && err != nil {
-			s.rd.Malformed(fmt.Errorf("interval record: %v", err))
-			return item{}, false
-		}
-		return item{t: st.Start, rec: &st}, true
-	}
-	// summary, verdict, step, event, plan records: derived or unrelated; skipped
-	return item{}, false
 }
 
 // merger yields items of several sources in time order (each source is
@@ -145,212 +72,196 @@ type Result struct {
 	Summary record.Stats
 	Total   *hist.Acc
 	Late    int64 // samples older than already written intervals (counted in the summary only)
+	// Inputs says what became of each input's lines, in the order given.
+	Inputs []InputCounts
+	// Stopped: ctx was cancelled (a signal) and the statistics are of what
+	// was read until then.
+	Stopped bool
+	// Groups (Options.By): each group's summary, in the order written.
+	Groups []record.Stats
 }
+
+// ErrNoLines is the error of an input without one Locust log line or JSON
+// record (Options.RequireLines).
+var ErrNoLines = errors.New("no Locust log line or JSON record")
 
 // Run reads every input, writes interval records (if opts.Interval > 0) and a
 // summary record to out as JSON lines, and returns the summary. Several
-// inputs merge into one stream by time.
+// inputs merge into one stream by time. The summary of a segmented run
+// (segment marks, or records naming a segment) says whether it is complete
+// (record.Stats.Complete).
+//
+// When ctx is cancelled (even while blocked reading) Run stops reading,
+// writes the intervals and the summary of what was read, and returns them
+// with ctx's error and Result.Stopped. A failed write (a closed pipe) stops
+// the reading too: Run returns the write error, and the Result of what was
+// read.
 func Run(ctx context.Context, opts Options, inputs []Input, out io.Writer) (*Result, error) {
 	if opts.MaxWarnings == 0 {
 		opts.MaxWarnings = 20
 	}
-	w := bufio.NewWriterSize(out, 64*1024)
-	total := hist.NewAcc(opts.Exceed...)
-	total.SetScale(opts.TimeScale)
-	probs := opts.Problems
-	if probs == nil {
-		probs = &record.Problems{Tool: "histo", W: opts.Warn, Max: opts.MaxWarnings}
+	if opts.By != "" && opts.By != record.ByName && opts.By != record.ByStatus {
+		return nil, fmt.Errorf("by %q: expected %q or %q", opts.By, record.ByName, record.ByStatus)
 	}
-	var m merger
-	only := rtlog.NewNameMatcher(opts.Name)
-	noted := false
-	note := func() {
-		if !noted && opts.Warn != nil {
-			fmt.Fprintf(opts.Warn, "histo: statistics records carry no request names: left out with --name\n")
-		}
-		noted = true
+	r := &runner{opts: opts, w: bufio.NewWriterSize(out, 64*1024), total: hist.NewAcc(opts.Exceed...),
+		groups: map[string]*hist.Acc{}, segs: newSegments(), probs: opts.Problems}
+	r.total.SetScale(opts.TimeScale)
+	if r.probs == nil {
+		r.probs = &record.Problems{Tool: "histo", W: opts.Warn, Max: opts.MaxWarnings}
 	}
-	for _, in := range inputs {
-		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note}
-		s.p.Loc = opts.Loc
-		if s.advance() {
-			m = append(m, s)
-		} else if err := s.rd.Err(); err != nil {
-			return nil, err
-		}
+	sources, m, rerr := r.open(ctx, inputs)
+	if rerr != nil && !isStop(rerr) {
+		return nil, rerr
 	}
-	heap.Init(&m)
-	iv := newIntervals(opts, w)
-	res := &Result{Total: total}
-	var werr error
-	for len(m) > 0 {
-		s := m[0]
-		it := s.cur
-		if !opts.Since.IsZero() && it.t.Before(opts.Since) {
-			// warm-up: not measured
-		} else if it.rec != nil {
-			if err := total.AddStats(it.rec); err != nil {
-				s.rd.Malformed(err)
-			}
-		} else {
-			total.Add(it.t, it.us, it.failed)
-		}
-		if iv != nil && (opts.Since.IsZero() || !it.t.Before(opts.Since)) {
-			iv.add(&it)
-		}
-		if s.advance() {
-			heap.Fix(&m, 0)
-		} else {
-			if err := s.rd.Err(); err != nil {
-				werr = err
-				break
-			}
-			heap.Pop(&m)
-		}
+	r.iv = newIntervals(opts, r.w)
+	if rerr == nil {
+		rerr = r.merge(m)
 	}
-	if iv != nil {
-		if err := iv.flushAll(); err != nil && werr == nil {
-			werr = err
-		}
-		res.Late = iv.late
+	res := &Result{Total: r.total, Stopped: isStop(rerr)}
+	for _, s := range sources {
+		res.Inputs = append(res.Inputs, s.n)
 	}
-	total.Malformed += probs.Count()
-	res.Summary = total.Stats(record.TypeSummary, true)
-	if err := writeJSON(w, &res.Summary); err != nil && werr == nil {
-		werr = err
-	}
-	if err := w.Flush(); err != nil && werr == nil {
-		werr = err
+	werr := r.finish(res)
+	if rerr != nil {
+		return res, rerr
 	}
 	return res, werr
 }
 
-func writeJSON(w *bufio.Writer, v any) error { return jsonl.Write(w, v) }
-
-// intervals keeps a small window of open intervals so slightly out-of-order
-// lines still land in their interval, and writes each one as it closes:
-// memory stays flat whatever the log's length. Closed intervals are
-// summarised and encoded on a second goroutine, so parsing and encoding use
-// both cores.
-type intervals struct {
+// runner is one Run's state.
+type runner struct {
 	opts   Options
 	w      *bufio.Writer
-	open   map[int64]*hist.Acc
-	free   chan *hist.Acc
-	jobs   chan job
-	done   chan struct{}
-	origin time.Time // start of the first item's interval
-	maxIdx int64
-	closed int64 // intervals below this index are written
-	window int64
-	late   int64
-	err    error
-	any    bool
+	total  *hist.Acc
+	groups map[string]*hist.Acc // --by: each group's whole run
+	segs   *segments
+	iv     *intervals
+	probs  *record.Problems
 }
 
-func newIntervals(opts Options, w *bufio.Writer) *intervals {
-	if opts.Interval <= 0 {
-		return nil
-	}
-	win := int64(5*time.Second/opts.Interval) + 1
-	v := &intervals{opts: opts, w: w, open: map[int64]*hist.Acc{}, window: win,
-		free: make(chan *hist.Acc, 256), jobs: make(chan job, 128), done: make(chan struct{})}
-	go v.writer()
-	return v
-}
-
-type job struct {
-	a   *hist.Acc
-	idx int64
-}
-
-func (v *intervals) writer() {
-	defer close(v.done)
-	for j := range v.jobs {
-		a := j.a
-		a.Start = v.origin.Add(time.Duration(j.idx) * v.opts.Interval).In(a.End.Location())
-		a.End = a.Start.Add(v.opts.Interval)
-		st := a.Stats(record.TypeInterval, !v.opts.NoHist)
-		if err := writeJSON(v.w, &st); err != nil && v.err == nil {
-			v.err = err
+// merge takes the sources' items in time order into the statistics; it
+// returns a read error (a cancellation, a --strict malformed line), or nil
+// at the end of every input or when the output failed.
+func (r *runner) merge(m merger) error {
+	for len(m) > 0 {
+		s := m[0]
+		it := s.cur
+		if !it.groupOnly {
+			n, e := it.sends()
+			r.segs.read(it.run, it.seg, n, e)
 		}
-		a.Reset()
-		select {
-		case v.free <- a:
-		default:
+		if r.opts.Since.IsZero() || !it.t.Before(r.opts.Since) { // else a warm-up: not measured
+			r.add(&it)
+			if r.iv != nil && r.iv.failed.Load() {
+				return nil // nobody reads the output any more
+			}
 		}
-	}
-}
-
-// idx numbers t's interval from the first item's (Sub saturates instead of
-// overflowing, so any year is safe).
-func (v *intervals) idx(t time.Time) int64 {
-	d := t.Sub(v.origin)
-	i := int64(d / v.opts.Interval)
-	if d < 0 && d%v.opts.Interval != 0 {
-		i--
-	}
-	return i
-}
-
-func (v *intervals) add(it *item) error {
-	if !v.any {
-		v.any, v.origin = true, it.t.Truncate(v.opts.Interval)
-	}
-	i := v.idx(it.t)
-	if i < v.closed {
-		v.late++
-		return nil
-	}
-	if i > v.maxIdx {
-		v.maxIdx = i
-		if limit := v.maxIdx - v.window; limit > v.closed {
-			v.emitBelow(limit)
-			v.closed = limit
+		if s.advance() {
+			heap.Fix(&m, 0)
+		} else if err := s.rd.Err(); err != nil {
+			return err
+		} else {
+			heap.Pop(&m)
 		}
-	}
-	a := v.open[i]
-	if a == nil {
-		select {
-		case a = <-v.free:
-		default:
-			a = hist.NewAcc(v.opts.Exceed...)
-			a.SetScale(v.opts.TimeScale)
-		}
-		v.open[i] = a
-	}
-	if it.rec != nil {
-		if err := a.AddStats(it.rec); err != nil {
-			return nil // already warned about when totalling
-		}
-	} else {
-		a.Add(it.t, it.us, it.failed)
 	}
 	return nil
 }
 
-// emitBelow writes the open intervals numbered below limit, in order. It
-// walks the few open intervals, not the numbers between: a log may jump
-// years ahead.
-func (v *intervals) emitBelow(limit int64) {
-	var ks []int64
-	for k := range v.open {
-		if k < limit {
-			ks = append(ks, k)
-		}
+// add adds a measured item to the run, its group and its interval.
+func (r *runner) add(it *item) {
+	if !it.groupOnly {
+		it.addTo(r.total)
 	}
-	slices.Sort(ks)
-	for _, k := range ks {
-		v.jobs <- job{v.open[k], k}
-		delete(v.open, k)
+	if it.group != "" {
+		g := r.groups[it.group]
+		if g == nil {
+			g = hist.NewAcc(r.opts.Exceed...)
+			g.SetScale(r.opts.TimeScale)
+			r.groups[it.group] = g
+		}
+		it.addTo(g)
+	}
+	if r.iv != nil {
+		r.iv.add(it)
 	}
 }
 
-// flushAll writes the open intervals and waits for the writer; it returns
-// the first write error.
-func (v *intervals) flushAll() error {
-	v.emitBelow(math.MaxInt64)
-	close(v.jobs)
-	<-v.done
-	return v.err
+// open makes a source of each input and reads its first item, so an input
+// that has nothing to read is known before anything is written.
+func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, error) {
+	opts, probs := r.opts, r.probs
+	only := rtlog.NewNameMatcher(opts.Name)
+	noted := map[string]bool{}
+	note := func(msg string) {
+		if !noted[msg] && opts.Warn != nil {
+			fmt.Fprintln(opts.Warn, msg)
+		}
+		noted[msg] = true
+	}
+	var groups *grouper
+	if opts.By != "" {
+		groups = &grouper{By: opts.By, names: map[string]string{}, note: note}
+	}
+	var sources []*source
+	var m merger
+	for _, in := range inputs {
+		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note, groups: groups,
+			segs: r.segs, n: InputCounts{Name: in.Name}}
+		s.p.Loc = opts.Loc
+		sources = append(sources, s)
+		malformed := probs.Count()
+		if s.advance() {
+			m = append(m, s)
+			continue
+		}
+		if err := s.rd.Err(); err != nil {
+			return sources, m, err
+		}
+		if malformed = probs.Count() - malformed; opts.RequireLines && s.n.Recognised() == 0 {
+			what := "empty"
+			if n := s.n.Unrecognised + malformed; n > 0 {
+				what = fmt.Sprintf("%d lines, %d of them malformed", n, malformed)
+			}
+			return sources, m, fmt.Errorf("%s: %w (%s)", in.Name, ErrNoLines, what)
+		}
+	}
+	heap.Init(&m)
+	return sources, m, nil
 }
+
+// finish writes the open intervals, the groups' summaries (by name) and
+// every request's summary, last, which says whether a segmented run is
+// complete; it returns the first write error.
+func (r *runner) finish(res *Result) error {
+	var werr error
+	if r.iv != nil {
+		werr = r.iv.flushAll()
+		res.Late = r.iv.late
+	}
+	for _, g := range slices.Sorted(maps.Keys(r.groups)) {
+		st := r.groups[g].Stats(record.TypeSummary, true)
+		st.By, st.Group = r.opts.By, g
+		res.Groups = append(res.Groups, st)
+		if werr == nil {
+			werr = writeJSON(r.w, &st)
+		}
+	}
+	r.total.Malformed += r.probs.Count()
+	res.Summary = r.total.Stats(record.TypeSummary, true)
+	r.segs.judge(&res.Summary, CompletenessOptions{MaxStartLag: r.opts.MaxStartLag,
+		CheckCounts: r.opts.Name == "" && r.opts.Since.IsZero()}, res.Stopped)
+	if werr == nil {
+		werr = writeJSON(r.w, &res.Summary)
+	}
+	if err := r.w.Flush(); werr == nil {
+		werr = err
+	}
+	return werr
+}
+
+// isStop reports whether err is a cancellation (a signal), not a failure.
+func isStop(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func writeJSON(w *bufio.Writer, v any) error { return jsonl.Write(w, v) }

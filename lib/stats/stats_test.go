@@ -188,22 +188,6 @@ func TestNameKeepsOneRequest(t *testing.T) {
 	}
 }
 
-func FuzzStats(f *testing.F) {
-	log, _, _, _, _ := studyLog()
-	f.Add(log[:2000])
-	f.Add(`{"type":"interval","start":"2020-06-30T15:20:04Z","count":1,"hist":"x"}`)
-	f.Fuzz(func(t *testing.T, s string) {
-		var out bytes.Buffer
-		res, err := Run(context.Background(), Options{Interval: time.Second, Exceed: study, Loc: time.UTC}, []Input{{"f", strings.NewReader(s)}}, &out)
-		if err != nil {
-			return
-		}
-		if res.Summary.Count < 0 || res.Summary.Exceed["30s"] > res.Summary.Exceed["10s"] {
-			t.Fatalf("inconsistent summary %+v", res.Summary)
-		}
-	})
-}
-
 func sameHist(t *testing.T, a, b string) bool {
 	t.Helper()
 	ha, err1 := hist.Decode(a)
