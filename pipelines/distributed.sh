@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # the remote commands are single-quoted on purpose: they expand on the hosts
+# Many machines: the N segments of one load plan (fire --segment I/N), run at
+# once on the hosts of a GNU parallel sshloginfile and started at one common
+# instant (fire --start-at); their logs and feedback come back and histo
+# merges them exactly, checking that every segment is there once, started in
+# time and ended ok. GNU parallel does the remote work (ssh, shipping fire
+# with --basefile, --return, --joblog); nothing is retried.
+# shellcheck source=pipelines/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat <<USAGE
+Usage: pipelines/distributed.sh --hosts FILE --plan 'plan …' [--target ADDR] [--segments N]
+         [--start-delay D] [--format locust|jsonl] [--fire-args '…'] [--port 1337] [--seed 42] [--out DIR]
+
+Runs the plan as N segments (default: one per host) with GNU parallel over ssh.
+--hosts FILE is GNU parallel's --sshloginfile format, one host a line:
+  10.0.0.5                        user@10.0.0.6
+  ssh -p 2222 -i key 10.0.0.7     :  (this machine)
+Blank lines and lines starting with # are skipped; a line's @group/ and N/
+prefixes are replaced (segments go to the hosts in turn and all of a host's
+segments run at once). Hosts need ssh without a prompt, sh and rsync; fire
+and the plan are shipped there (--basefile) and removed afterwards.
+--plan is a 'plan …' command run here (its seed is --seed) or a plan file.
+--target is what fire on the hosts sends to (fire --target); without it,
+arssim --model none is started here on 127.0.0.1:--port (hosts on this machine
+only). --start-delay: how long after launch every segment starts (default:
+measured from the hosts' ssh round trips, at least 2s). --fire-args: more
+flags for every fire (words split as by a shell).
+Before anything runs, every host is checked: unreachable, busy (a segment of
+another run still there), missing rsync, another architecture or a clock more
+than 1 s off is refused.
+Writes runs/DATE-distributed/: seg-I.log and seg-I.feedback.jsonl per segment,
+joblog (GNU parallel's), segments.stderr, histo.jsonl, the figure,
+manifest.json (hosts, segments, start lags, exit codes, complete) and
+parallel/ (the joblogs of the check, shipping, fetching and clean-up).
+Exit codes: 0 complete, 5 incomplete (a segment failed, was killed, started
+late or did not come back: reported, never retried), 2 usage or a refused
+host, 130 stopped (what was measured is still fetched and evaluated).
+USAGE
+}
+
+HOSTS="" PLAN="" TARGET="" SEGMENTS="" START_DELAY="" FORMAT=locust FIRE_ARGS="" PORT=1337 SEED=42 OUT=${OUT:-}
+ARGS=("$@")
+while [ $# -gt 0 ]; do
+	case $1 in
+	--hosts | --plan | --target | --segments | --start-delay | --format | --fire-args)
+		[ $# -ge 2 ] || { usage >&2; die "$1 needs a value"; }
+		case $1 in
+		--hosts) HOSTS=$2 ;; --plan) PLAN=$2 ;; --target) TARGET=$2 ;; --segments) SEGMENTS=$2 ;;
+		--start-delay) START_DELAY=$2 ;; --format) FORMAT=$2 ;; --fire-args) FIRE_ARGS=$2 ;;
+		esac
+		shift 2 ;;
+	*) common_opt "$@"; shift "$COMMON_SHIFT" ;;
+	esac
+done
+[ -n "$HOSTS" ] || { usage >&2; die "--hosts FILE is required"; }
+[ -n "$PLAN" ] || { usage >&2; die "--plan is required ('plan …' or a plan file)"; }
+if [ ! -r "$HOSTS" ] || [ -d "$HOSTS" ]; then die "--hosts $HOSTS: no such readable file"; fi
+case $FORMAT in locust) EXT=log ;; jsonl) EXT=jsonl ;; *) die "--format $FORMAT: expected locust or jsonl" ;; esac
+case $SEGMENTS in "" | [1-9] | [1-9][0-9] | [1-9][0-9][0-9] | 1000) ;; *) die "--segments $SEGMENTS: expected a whole number from 1 to 1000" ;; esac
+if [ -n "$START_DELAY" ]; then
+	START_DELAY_S=$(secs "$START_DELAY")
+	awk -v d="$START_DELAY_S" 'BEGIN { exit !(d ~ /^[0-9.]+$/ && d >= 0.1 && d <= 3600) }' ||
+		die "--start-delay $START_DELAY: expected a duration from 100ms to 1h (e.g. 5s)"
+fi
+[[ $SEED =~ ^[0-9]+$ ]] || die "--seed $SEED: expected a whole number"
+need_tools plan fire histo plotrt
+for t in parallel rsync ssh; do
+	command -v "$t" >/dev/null || die "$t is missing here (Debian: apt-get install parallel rsync openssh-client)"
+done
+mapfile -d '' FIRE_WORDS < <(words "$FIRE_ARGS")
+for w in "${FIRE_WORDS[@]}"; do
+	case $w in --segment* | --start-at* | --run* | --target* | -t | --format* | -o | --output* | --feedback*)
+		die "--fire-args: $w is set by the pipeline" ;;
+	esac
+done
+
+# read_hosts: LOGIN[k] (k from 1) is line LINE[k] of the hosts file without
+# GNU parallel's @group/ and N/ prefixes.
+read_hosts() {
+	local l n=0 k
+	LOGIN=() LINE=()
+	while IFS= read -r l || [ -n "$l" ]; do
+		n=$((n + 1))
+		l=${l%$'\r'}
+		l=$(printf '%s' "$l" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e 's/[[:space:]][[:space:]]*/ /g')
+		case $l in "" | "#"*) continue ;; esac
+		l=$(printf '%s' "$l" | sed -e 's,^@[^/]*/\{0\,1\},,' -e 's,^[0-9][0-9]*/,,')
+		[ -n "$l" ] || die "$HOSTS:$n: no sshlogin after the prefixes"
+		for k in "${!LOGIN[@]}"; do
+			[ "${LOGIN[$k]}" != "$l" ] || die "$HOSTS:$n: the same host as line ${LINE[$k]} ($l): give more --segments instead"
+		done
+		LOGIN[${#LOGIN[@]} + 1]=$l
+		LINE[${#LINE[@]} + 1]=$n
+	done <"$HOSTS"
+	[ ${#LOGIN[@]} -gt 0 ] || die "$HOSTS: no host in it (one sshlogin a line, as GNU parallel's --sshloginfile)"
+}
+read_hosts
+NHOSTS=${#LOGIN[@]}
+N=${SEGMENTS:-$NHOSTS}
+USED=$((N < NHOSTS ? N : NHOSTS)) # segment i runs on host (i-1) % USED + 1
+[ "$USED" = "$NHOSTS" ] || say "only $N segments: hosts $((USED + 1))–$NHOSTS of $HOSTS are left out"
+
+start_run distributed "${ARGS[@]}"
+R=$(basename "$RUN" | tr -c 'A-Za-z0-9._:\n-' '-' | cut -c1-128) # fire --run: a valid run name
+WD=.perflab-dist/$R                                                # each host's working directory, under its login directory
+STAGE=$RUN/$WD                                                      # what is shipped; also the working directory of ':'
+PHASES=$RUN/parallel # GNU parallel's joblogs and output of the check, ship, fetch and clean-up
+mkdir -p "$PHASES"
+cp "$HOSTS" "$RUN/hosts"
+SLOTS=() HOSTARGS=()
+for ((i = 1; i <= N; i++)); do k=$(((i - 1) % USED + 1)); SLOTS[k]=$((${SLOTS[k]:-0} + 1)); done
+: >"$RUN/sshlogins"
+for ((k = 1; k <= USED; k++)); do
+	printf '@host%d/%d/%s\n' "$k" "${SLOTS[k]}" "${LOGIN[k]}" >>"$RUN/sshlogins"
+	HOSTARGS+=("$k@host$k")
+done
+
+# par ARGS...: GNU parallel on the run's hosts, one job per argument
+# "I@hostK" on host K only. --plain: a user's ~/.parallel/config or $PARALLEL
+# cannot add options (retries among them).
+par() { (cd "$RUN" && parallel --plain --will-cite --slf "$RUN/sshlogins" --hostgroups "$@" </dev/null); }
+host_of() { echo $((($1 - 1) % USED + 1)); }
+# jobcol JOBLOG SEQ COLUMN: one column of a job's line in a joblog.
+jobcol() { awk -F'\t' -v s="$2" -v c="$3" 'NR > 1 && $1 == s { v = $c } END { print v }' "$1"; }
+
+# --- the hosts, checked before anything runs ---------------------------------
+PREFLIGHT='d=$(pwd)/.perflab-dist
+echo "arch $(uname -sm)"
+echo "cpus $(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)"
+echo "load $(cut -d" " -f1 /proc/loadavg 2>/dev/null || echo 0)"
+if command -v rsync >/dev/null 2>&1; then echo "rsync yes"; else echo "rsync no"; fi
+ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -F -- "-> $d/" | sed "s,.*/proc/\([0-9]*\)/cwd.*,\1," | while read -r p; do
+	echo "busy $p $(tr "\0" " " </proc/"$p"/cmdline 2>/dev/null | cut -c1-120)"
+done
+echo "clock $(date +%s.%N)"'
+fact() { awk -F'\t' -v k="$1" -v f="$2" '$1 == k { split($2, w, " "); if (w[1] == f) { sub(/^[^ ]* ?/, "", $2); print $2; exit } }' "$PHASES/preflight.out"; }
+
+check_hosts() {
+	say "checking $USED hosts: $(printf '%s; ' "${LOGIN[@]:1:USED}" | sed 's/; $//')"
+	par --timeout 60 --joblog "$PHASES/preflight.joblog" --tagstring '{}' -q sh -c "$PREFLIGHT" check {} \
+		::: "${HOSTARGS[@]}" >"$PHASES/preflight.out" 2>"$PHASES/preflight.stderr" || true
+	local k bad=0 rc arch here start rt clock busy why
+	here=$(uname -sm)
+	MAX_RT=0
+	for ((k = 1; k <= USED; k++)); do
+		why=""
+		rc=$(jobcol "$PHASES/preflight.joblog" "$k" 7)
+		arch=$(fact "$k" arch)
+		if [ "$rc" != 0 ] || [ -z "$arch" ]; then
+			why="unreachable (ssh exit ${rc:-none}): $(grep -v '^parallel: ' "$PHASES/preflight.stderr" | awk -F'\t' -v k="$k" '$1 == k { print $2 }' | tail -1)"
+		elif [ "$arch" != "$here" ]; then
+			why="it is $arch, fire here is built for $here"
+		elif [ "${LOGIN[k]}" != ":" ] && [ "$(fact "$k" rsync)" != yes ]; then
+			why="rsync is missing there (GNU parallel ships files with it): apt-get install rsync"
+		elif busy=$(awk -F'\t' -v k="$k" '$1 == k && $2 ~ /^busy / { sub(/^busy /, "", $2); print $2; exit }' "$PHASES/preflight.out") && [ -n "$busy" ]; then
+			why="busy: a segment of another run still runs there (pid $busy)"
+		fi
+		start=$(jobcol "$PHASES/preflight.joblog" "$k" 3) rt=$(jobcol "$PHASES/preflight.joblog" "$k" 4) clock=$(fact "$k" clock)
+		OFFSET[k]=$(awk -v s="$start" -v r="$rt" -v c="$clock" 'BEGIN { o = 0; if (c < s) o = c - s; else if (c > s + r) o = c - s - r; printf "%.0f", o * 1000 }')
+		if [ -z "$why" ] && [ "${OFFSET[k]#-}" -gt 1000 ]; then
+			why="its clock is at least ${OFFSET[k]} ms off this machine's: every segment starts by its own clock (set up NTP)"
+		elif [ -z "$why" ] && [ "${OFFSET[k]#-}" -gt 10 ]; then
+			say "warning: host $k (${LOGIN[k]}): its clock is at least ${OFFSET[k]} ms off this machine's: its segment starts that much off"
+		fi
+		if [ -z "$why" ] && awk -v l="$(fact "$k" load)" -v c="$(fact "$k" cpus)" 'BEGIN { exit !(l > c) }'; then
+			say "warning: host $k (${LOGIN[k]}): load average $(fact "$k" load) on $(fact "$k" cpus) CPUs: fire will compete for them"
+		fi
+		MAX_RT=$(awk -v a="$MAX_RT" -v b="${rt:-0}" 'BEGIN { print (b > a ? b : a) }')
+		if [ -n "$why" ]; then
+			echo "$(basename "$0"): host $k ($HOSTS:${LINE[k]}: ${LOGIN[k]}): $why" >&2
+			bad=$((bad + 1))
+		fi
+	done
+	[ $bad = 0 ] || die "$bad of $USED hosts refused: nothing was started (details: $PHASES/preflight.stderr)"
+}
+
+# --- the plan, and fire and the plan shipped to every host -------------------
+make_plan() {
+	if [ -f "$PLAN" ]; then
+		run cp "$PLAN" "$RUN/plan.jsonl"
+		return
+	fi
+	local w
+	mapfile -d '' w < <(words "$PLAN")
+	[ "${w[0]:-}" = plan ] || die "--plan $PLAN: expected a 'plan …' command line or a plan file"
+	case " ${w[*]} " in *" --seed"*) die "--plan: give the seed with --seed (it goes into the manifest)" ;; esac
+	run plan --seed "$SEED" "${w[@]:1}" >"$RUN/plan.jsonl" 2>"$RUN/plan.stderr" || { cat "$RUN/plan.stderr" >&2; die "--plan failed"; }
+}
+
+ship() {
+	mkdir -p "$STAGE"
+	cp -L "$BIN/fire" "$STAGE/fire"
+	cp "$RUN/plan.jsonl" "$STAGE/plan.jsonl"
+	local want got k
+	want=$(cd "$STAGE" && cksum fire plan.jsonl)
+	say "shipping fire and the plan to $USED hosts"
+	par --workdir "$WD" --basefile "$STAGE/./fire" --basefile "$STAGE/./plan.jsonl" \
+		--joblog "$PHASES/ship.joblog" --tagstring '{}' -q sh -c 'cksum fire plan.jsonl' ship {} ::: "${HOSTARGS[@]}" \
+		>"$PHASES/ship.out" 2>"$PHASES/ship.stderr" || true
+	for ((k = 1; k <= USED; k++)); do
+		got=$(awk -F'\t' -v k="$k" '$1 == k { print $2 }' "$PHASES/ship.out")
+		if [ "$got" != "$want" ] || [ "$(jobcol "$PHASES/ship.joblog" "$k" 7)" != 0 ]; then
+			cat "$PHASES/ship.stderr" >&2
+			die "host $k (${LOGIN[k]}): fire and the plan did not arrive intact (cksum: ${got:-nothing}): nothing was started"
+		fi
+	done
+}
+
+# --- the segments, started together -----------------------------------------
+# Each job execs fire, so its exit code is fire's and a stop reaches fire: GNU
+# parallel sends TERM once (fire stops sending, waits for what is in flight
+# and writes its summary) and KILL only 15 s later.
+RUNCMD='i=$1 n=$2 at=$3 run=$4 target=$5 format=$6 ext=$7; shift 7
+exec ./fire --segment "$i/$n" --start-at "$at" --run "$run" --target "$target" --format "$format" \
+	-o "seg-$i.$ext" --feedback "seg-$i.feedback.jsonl" --progress 10s "$@" plan.jsonl'
+
+run_segments() {
+	local delay now args=()
+	# Long enough for GNU parallel to log into every host once more and exec
+	# fire there: twice the slowest check's round trip, a second, 20 ms a
+	# segment for parallel to spawn its ssh.
+	delay=${START_DELAY_S:-$(awk -v r="$MAX_RT" -v n="$N" 'BEGIN { d = 2 * r + 1 + 0.02 * n; printf "%.1f", (d < 2 ? 2 : d) }')}
+	now=$(date +%s.%N)
+	START_AT=$(date -u -d "@$(awk -v a="$now" -v d="$delay" 'BEGIN { printf "%.3f", a + d }')" +%Y-%m-%dT%H:%M:%S.%3NZ)
+	for ((i = 1; i <= N; i++)); do args+=("$i@host$(host_of "$i")"); done
+	say "$N segments start at $START_AT (in ${delay}s); their stderr is tagged I/N"
+	record parallel --joblog "$RUN/joblog" ./fire --segment "{}/$N" --start-at "$START_AT" --run "$R" --target "$TARGET" \
+		--format "$FORMAT" -o "seg-{}.$EXT" --feedback "seg-{}.feedback.jsonl" --progress 10s "${FIRE_WORDS[@]}" plan.jsonl
+	set +e
+	par --workdir "$WD" --joblog "$RUN/joblog" --line-buffer --tagstring "{}/$N" --halt never \
+		--termseq TERM,15000,KILL,25 -q sh -c "$RUNCMD" segment {} "$N" "$START_AT" "$R" "$TARGET" "$FORMAT" "$EXT" \
+		"${FIRE_WORDS[@]}" ::: "${args[@]}" 2>&1 | tee -a "$RUN/segments.stderr" >&2
+	set -e
+}
+
+# --- what they wrote, brought back and checked, then the hosts cleaned -------
+# A stopped fire may still be writing its summary: wait (20 s at most) until
+# no fire runs in the working directory, then print the files' checksums.
+FETCHCMD='i=$1; n=0
+while [ $n -lt 200 ] && ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -F -- "-> $(pwd)" |
+	sed "s,.*/proc/\([0-9]*\)/cwd.*,\1," | while read -r p; do [ "$(cat /proc/"$p"/comm 2>/dev/null)" != fire ] || echo fire; done | grep -q fire; do
+	sleep 0.1; n=$((n + 1))
+done
+for f in seg-"$i".*; do [ ! -f "$f" ] || cksum "$f"; done'
+
+fetch() {
+	local i k f want got args=()
+	for ((i = 1; i <= N; i++)); do args+=("$i@host$(host_of "$i")"); done
+	set +e
+	par --workdir "$WD" --joblog "$PHASES/fetch.joblog" --tagstring '{}' --return "seg-{}.$EXT" --return "seg-{}.feedback.jsonl" \
+		-q sh -c "$FETCHCMD" fetch {} ::: "${args[@]}" >"$PHASES/fetch.out" 2>"$PHASES/fetch.stderr"
+	set -e
+	FETCHED=() # FETCHED[k]: every file host k has came back intact
+	for ((k = 1; k <= USED; k++)); do FETCHED[k]=1; done
+	for ((i = 1; i <= N; i++)); do
+		k=$(host_of "$i")
+		while IFS= read -r f; do
+			[ -n "$f" ] || continue
+			if [ "${LOGIN[k]}" = ":" ]; then
+				mv "$STAGE/$f" "$RUN/$f" # this machine: the files are in the working directory
+			fi
+			want=$(awk -F'\t' -v i="$i" -v f="$f" '$1 == i { n = split($2, w, " "); if (w[n] == f) print w[1], w[2] }' "$PHASES/fetch.out")
+			got=$(cd "$RUN" && cksum "$f" 2>/dev/null | awk '{ print $1, $2 }')
+			if [ "$want" != "$got" ]; then
+				say "segment $i/$N: $f did not come back intact from host $k (${LOGIN[k]}): it stays there in $WD"
+				FETCHED[k]=0
+			fi
+		done < <(awk -F'\t' -v i="$i" '$1 == i { n = split($2, w, " "); print w[n] }' "$PHASES/fetch.out")
+		[ "$(jobcol "$PHASES/fetch.joblog" "$i" 7)" = 0 ] || {
+			say "segment $i/$N: could not fetch from host $k (${LOGIN[k]}): $(awk -F'\t' -v i="$i" '$1 == i' "$PHASES/fetch.stderr" | tail -1)"
+			FETCHED[k]=0
+		}
+	done
+}
+
+clean_hosts() {
+	local k args=()
+	for ((k = 1; k <= USED; k++)); do
+		if [ "${FETCHED[k]:-0}" = 1 ]; then args+=("$k@host$k"); else say "host $k (${LOGIN[k]}): $WD is left there"; fi
+	done
+	[ ${#args[@]} -gt 0 ] || return 0
+	par --joblog "$PHASES/clean.joblog" -q sh -c 'rm -rf "$1"; rmdir .perflab-dist 2>/dev/null; true' clean "$WD" \
+		::: "${args[@]}" >/dev/null 2>"$PHASES/clean.stderr" || say "could not clean up every host: see $PHASES/clean.stderr"
+	rm -f "$STAGE/fire" "$STAGE/plan.jsonl"
+	rmdir "$STAGE" "$RUN/.perflab-dist" 2>/dev/null || true
+}
+
+# --- every segment's outcome, the merged statistics, the manifest ------------
+# segrec I PHASE: segment I's record of PHASE (start, end) from its feedback,
+# or from the head or tail of its log.
+segrec() {
+	local fb=$RUN/seg-$1.feedback.jsonl log=$RUN/seg-$1.$EXT pick
+	if [ "$2" = start ]; then pick=(head -n 50); else pick=(tail -n 50); fi
+	{ [ ! -f "$fb" ] || grep -h -o '{"type":"segment".*}' "$fb"; [ ! -f "$log" ] || "${pick[@]}" "$log" | grep -h -o '{"type":"segment".*}'; } 2>/dev/null |
+		grep -F "\"phase\":\"$2\"" | head -n 1 || true
+}
+num() { sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" <<<"$2"; }
+str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
+
+evaluate() {
+	local i k start end exit sig lag status problems=()
+	COMPLETE=true SEGJSON="" HISTO_RC=""
+	for ((i = 1; i <= N; i++)); do
+		k=$(host_of "$i")
+		exit=$(jobcol "$RUN/joblog" "$i" 7) sig=$(jobcol "$RUN/joblog" "$i" 8)
+		start=$(segrec "$i" start) end=$(segrec "$i" end)
+		lag=$(num lag_ms "$start") status=$(str status "$end")
+		SEG_EXIT[i]=${exit:--1} SEG_SIG[i]=${sig:-0} SEG_LAG[i]=$lag SEG_STATUS[i]=$status
+		SEG_COUNT[i]=$(num count "$end") SEG_ERRORS[i]=$(num errors "$end")
+		if [ -n "$end" ]; then SEG_COUNT[i]=${SEG_COUNT[i]:-0} SEG_ERRORS[i]=${SEG_ERRORS[i]:-0}; fi # omitted when 0
+		[ -s "$RUN/seg-$i.$EXT" ] && SEG_LOG[i]=seg-$i.$EXT || SEG_LOG[i]=""
+		[ -s "$RUN/seg-$i.feedback.jsonl" ] && SEG_FB[i]=seg-$i.feedback.jsonl || SEG_FB[i]=""
+		local why=""
+		if [ "${SEG_EXIT[i]}" != 0 ] || [ "${SEG_SIG[i]}" != 0 ]; then why="exit ${SEG_EXIT[i]}${sig:+, signal $sig}"; fi
+		[ "$status" = ok ] || why="${why:+$why, }${status:-no end record}"
+		[ -n "${SEG_LOG[i]}" ] || why="${why:+$why, }its log did not come back"
+		[ -z "$why" ] || { problems+=("segment $i/$N on host $k (${LOGIN[k]}): $why"); COMPLETE=false; }
+		SEGJSON+="${SEGJSON:+,
+    }{\"segment\": \"$i/$N\", \"host\": $k, \"exit\": ${SEG_EXIT[i]}, \"signal\": ${SEG_SIG[i]},${lag:+ \"lag_ms\": $lag,}${status:+ \"status\": $(json_str "$status"),} \"count\": ${SEG_COUNT[i]:-0}, \"errors\": ${SEG_ERRORS[i]:-0}, \"log\": $(json_str "${SEG_LOG[i]}"), \"feedback\": $(json_str "${SEG_FB[i]}")}"
+	done
+	local logs=()
+	for ((i = 1; i <= N; i++)); do [ -z "${SEG_LOG[i]}" ] || logs+=("$RUN/${SEG_LOG[i]}"); done
+	if [ ${#logs[@]} -gt 0 ]; then
+		set +e
+		run histo "${logs[@]}" >"$RUN/histo.jsonl" 2>"$RUN/histo.stderr"
+		HISTO_RC=$?
+		set -e
+		case $HISTO_RC in
+		0 | 1) ;;
+		5) problems+=("histo: the merged run is incomplete: $(grep -v '^histo: warning' "$RUN/histo.stderr" | tail -1)"); COMPLETE=false ;;
+		*) problems+=("histo failed (exit $HISTO_RC): $(tail -1 "$RUN/histo.stderr")"); COMPLETE=false ;;
+		esac
+		if [ -s "$RUN/histo.jsonl" ]; then
+			run plotrt --title "$N segments on $USED hosts ($R)" -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>"$RUN/plotrt.stderr" ||
+				say "plotrt failed: $(tail -1 "$RUN/plotrt.stderr")"
+		fi
+	else
+		problems+=("no segment's log came back: nothing to evaluate")
+		COMPLETE=false
+	fi
+	PROBLEMS=("${problems[@]}")
+}
+
+write_manifest() {
+	local k hosts="" segs=() i
+	for ((k = 1; k <= USED; k++)); do
+		segs=()
+		for ((i = k; i <= N; i += USED)); do segs+=("\"$i/$N\""); done
+		hosts+="${hosts:+,
+    }{\"host\": $k, \"sshlogin\": $(json_str "${LOGIN[k]}"), \"segments\": [$(IFS=,; echo "${segs[*]}")], \"arch\": $(json_str "$(fact "$k" arch)"), \"cpus\": $(fact "$k" cpus), \"load\": $(fact "$k" load), \"clock_offset_ms\": ${OFFSET[k]}}"
+	done
+	finish_run "$SEED"
+	manifest_extend "  \"run\": $(json_str "$R"),
+  \"start_at\": $(json_str "${START_AT:-}"),
+  \"hosts\": [
+    $hosts
+  ],
+  \"segments\": [
+    $SEGJSON
+  ],
+  \"complete\": $COMPLETE${HISTO_RC:+,
+  \"histo_exit\": $HISTO_RC}"
+}
+
+summary() {
+	local i k
+	echo "Distributed run $R: $N segments on $USED hosts, started at $START_AT"
+	for ((i = 1; i <= N; i++)); do
+		k=$(host_of "$i")
+		printf '  segment %s on host %d (%s): exit %s, %s, lag %s ms, %s responses, %s errors\n' "$i/$N" "$k" "${LOGIN[k]}" \
+			"${SEG_EXIT[i]}" "${SEG_STATUS[i]:-no end record}" "${SEG_LAG[i]:-?}" "${SEG_COUNT[i]:-?}" "${SEG_ERRORS[i]:-?}"
+	done
+	if [ -s "$RUN/histo.stderr" ]; then
+		echo "merged (histo over the segments' logs):"
+		grep -v '^histo: warning' "$RUN/histo.stderr" | sed 's/^histo: /  /' || true
+	fi
+	[ ! -f "$RUN/response-times.png" ] || echo "  figure: $RUN/response-times.png"
+}
+
+# --- the run -----------------------------------------------------------------
+STOPPED=0
+# shellcheck disable=SC2317 # a trap handler
+on_stop() {
+	[ "$STOPPED" = 0 ] || { cleanup; exit 130; }
+	STOPPED=1
+	say "stopping: every fire gets SIGTERM, and what it measured is fetched (Ctrl-C again to leave it there)"
+}
+trap on_stop INT TERM
+
+check_hosts
+make_plan
+if [ -z "$TARGET" ]; then
+	need_tools arssim
+	port_free "$PORT"
+	say "no --target: arssim --model none on 127.0.0.1:$PORT here (only hosts on this machine reach it)"
+	bg arssim arssim --listen "127.0.0.1:$PORT" --model none --seed "$SEED"
+	wait_port "$PORT"
+	TARGET=127.0.0.1:$PORT
+fi
+ship
+[ $STOPPED = 0 ] && run_segments
+fetch
+clean_hosts
+cleanup
+evaluate
+write_manifest
+summary
+if [ $STOPPED = 1 ]; then
+	say "stopped: the statistics cover what the segments measured until then"
+	exit 130
+fi
+if [ "$COMPLETE" != true ]; then
+	{
+		echo "$(basename "$0"): ======== INCOMPLETE RUN: its numbers are NOT those of the whole plan ========"
+		for p in "${PROBLEMS[@]}"; do echo "$(basename "$0"): $p"; done
+		echo "$(basename "$0"): nothing was retried; see $RUN/joblog, $RUN/segments.stderr and $RUN/manifest.json"
+	} >&2
+	exit 5
+fi
+[ "$HISTO_RC" = 1 ] && exit 1
+exit 0
