@@ -70,6 +70,11 @@ need_tools plan fire histo plotrt
 for t in parallel rsync ssh; do
 	command -v "$t" >/dev/null || die "$t is missing here (Debian: apt-get install parallel rsync openssh-client)"
 done
+if [ ! -f "$PLAN" ]; then
+	mapfile -d '' PLAN_WORDS < <(words "$PLAN")
+	[ "${PLAN_WORDS[0]:-}" = plan ] || die "--plan $PLAN: expected a 'plan …' command line or a plan file"
+	case " ${PLAN_WORDS[*]} " in *" --seed"*) die "--plan: give the seed with --seed (it goes into the manifest)" ;; esac
+fi
 mapfile -d '' FIRE_WORDS < <(words "$FIRE_ARGS")
 for w in "${FIRE_WORDS[@]}"; do
 	case $w in --segment* | --start-at* | --run* | --target* | -t | --format* | -o | --output* | --feedback*)
@@ -110,8 +115,8 @@ STAGE=$RUN/$WD                                                      # what is sh
 PHASES=$RUN/parallel # GNU parallel's joblogs and output of the check, ship, fetch and clean-up
 mkdir -p "$PHASES"
 cp "$HOSTS" "$RUN/hosts"
-SLOTS=() HOSTARGS=()
-for ((i = 1; i <= N; i++)); do k=$(((i - 1) % USED + 1)); SLOTS[k]=$((${SLOTS[k]:-0} + 1)); done
+SLOTS=() HOSTARGS=() HOST=() # HOST[i]: the host of segment i
+for ((i = 1; i <= N; i++)); do HOST[i]=$(((i - 1) % USED + 1)); SLOTS[HOST[i]]=$((${SLOTS[HOST[i]]:-0} + 1)); done
 : >"$RUN/sshlogins"
 for ((k = 1; k <= USED; k++)); do
 	printf '@host%d/%d/%s\n' "$k" "${SLOTS[k]}" "${LOGIN[k]}" >>"$RUN/sshlogins"
@@ -122,9 +127,17 @@ done
 # "I@hostK" on host K only. --plain: a user's ~/.parallel/config or $PARALLEL
 # cannot add options (retries among them).
 par() { (cd "$RUN" && parallel --plain --will-cite --slf "$RUN/sshlogins" --hostgroups "$@" </dev/null); }
-host_of() { echo $((($1 - 1) % USED + 1)); }
-# jobcol JOBLOG SEQ COLUMN: one column of a job's line in a joblog.
-jobcol() { awk -F'\t' -v s="$2" -v c="$3" 'NR > 1 && $1 == s { v = $c } END { print v }' "$1"; }
+# load_joblog FILE: JL_START, JL_RT, JL_EXIT, JL_SIG indexed by the job's
+# sequence number (its argument's place) from a GNU parallel joblog.
+load_joblog() {
+	local seq start rt exit sig
+	JL_START=() JL_RT=() JL_EXIT=() JL_SIG=()
+	[ -f "$1" ] || return 0
+	while IFS=$'\t' read -r seq _ start rt _ _ exit sig _; do
+		[[ $seq =~ ^[0-9]+$ ]] || continue
+		JL_START[seq]=$start JL_RT[seq]=${rt// /} JL_EXIT[seq]=$exit JL_SIG[seq]=$sig
+	done <"$1"
+}
 
 # --- the hosts, checked before anything runs ---------------------------------
 PREFLIGHT='d=$(pwd)/.perflab-dist
@@ -136,39 +149,52 @@ ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -F -- "-> $d/" | sed "s,.*/proc/\([0-9
 	echo "busy $p $(tr "\0" " " </proc/"$p"/cmdline 2>/dev/null | cut -c1-120)"
 done
 echo "clock $(date +%s.%N)"'
-fact() { awk -F'\t' -v k="$1" -v f="$2" '$1 == k { split($2, w, " "); if (w[1] == f) { sub(/^[^ ]* ?/, "", $2); print $2; exit } }' "$PHASES/preflight.out"; }
+# load_facts: FACT[K,NAME] is host K's answer NAME (arch, cpus, …); BUSY[K]
+# the first process found in a working directory there.
+declare -A FACT
+BUSY=()
+load_facts() {
+	local k line name
+	while IFS=$'\t' read -r k line; do
+		[[ $k =~ ^[0-9]+$ ]] || continue
+		name=${line%% *}
+		if [ "$name" = busy ]; then BUSY[k]=${BUSY[k]:-${line#busy }}; else FACT[$k,$name]=${line#* }; fi
+	done <"$PHASES/preflight.out"
+}
 
 check_hosts() {
 	say "checking $USED hosts: $(printf '%s; ' "${LOGIN[@]:1:USED}" | sed 's/; $//')"
+	local t0
+	t0=$(date +%s.%N)
 	par --timeout 60 --joblog "$PHASES/preflight.joblog" --tagstring '{}' -q sh -c "$PREFLIGHT" check {} \
 		::: "${HOSTARGS[@]}" >"$PHASES/preflight.out" 2>"$PHASES/preflight.stderr" || true
-	local k bad=0 rc arch here start rt clock busy why
+	CHECK_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	local k bad=0 rc arch here start rt clock why
 	here=$(uname -sm)
-	MAX_RT=0
+	load_facts
+	load_joblog "$PHASES/preflight.joblog"
 	for ((k = 1; k <= USED; k++)); do
 		why=""
-		rc=$(jobcol "$PHASES/preflight.joblog" "$k" 7)
-		arch=$(fact "$k" arch)
+		rc=${JL_EXIT[k]:-} arch=${FACT[$k,arch]:-}
 		if [ "$rc" != 0 ] || [ -z "$arch" ]; then
 			why="unreachable (ssh exit ${rc:-none}): $(grep -v '^parallel: ' "$PHASES/preflight.stderr" | awk -F'\t' -v k="$k" '$1 == k { print $2 }' | tail -1)"
 		elif [ "$arch" != "$here" ]; then
 			why="it is $arch, fire here is built for $here"
-		elif [ "${LOGIN[k]}" != ":" ] && [ "$(fact "$k" rsync)" != yes ]; then
+		elif [ "${LOGIN[k]}" != ":" ] && [ "${FACT[$k,rsync]:-}" != yes ]; then
 			why="rsync is missing there (GNU parallel ships files with it): apt-get install rsync"
-		elif busy=$(awk -F'\t' -v k="$k" '$1 == k && $2 ~ /^busy / { sub(/^busy /, "", $2); print $2; exit }' "$PHASES/preflight.out") && [ -n "$busy" ]; then
-			why="busy: a segment of another run still runs there (pid $busy)"
+		elif [ -n "${BUSY[k]:-}" ]; then
+			why="busy: a segment of another run still runs there (pid ${BUSY[k]})"
 		fi
-		start=$(jobcol "$PHASES/preflight.joblog" "$k" 3) rt=$(jobcol "$PHASES/preflight.joblog" "$k" 4) clock=$(fact "$k" clock)
+		start=${JL_START[k]:-0} rt=${JL_RT[k]:-0} clock=${FACT[$k,clock]:-0}
 		OFFSET[k]=$(awk -v s="$start" -v r="$rt" -v c="$clock" 'BEGIN { o = 0; if (c < s) o = c - s; else if (c > s + r) o = c - s - r; printf "%.0f", o * 1000 }')
 		if [ -z "$why" ] && [ "${OFFSET[k]#-}" -gt 1000 ]; then
 			why="its clock is at least ${OFFSET[k]} ms off this machine's: every segment starts by its own clock (set up NTP)"
 		elif [ -z "$why" ] && [ "${OFFSET[k]#-}" -gt 10 ]; then
 			say "warning: host $k (${LOGIN[k]}): its clock is at least ${OFFSET[k]} ms off this machine's: its segment starts that much off"
 		fi
-		if [ -z "$why" ] && awk -v l="$(fact "$k" load)" -v c="$(fact "$k" cpus)" 'BEGIN { exit !(l > c) }'; then
-			say "warning: host $k (${LOGIN[k]}): load average $(fact "$k" load) on $(fact "$k" cpus) CPUs: fire will compete for them"
+		if [ -z "$why" ] && awk -v l="${FACT[$k,load]:-0}" -v c="${FACT[$k,cpus]:-0}" 'BEGIN { exit !(l > c) }'; then
+			say "warning: host $k (${LOGIN[k]}): load average ${FACT[$k,load]} on ${FACT[$k,cpus]} CPUs: fire will compete for them"
 		fi
-		MAX_RT=$(awk -v a="$MAX_RT" -v b="${rt:-0}" 'BEGIN { print (b > a ? b : a) }')
 		if [ -n "$why" ]; then
 			echo "$(basename "$0"): host $k ($HOSTS:${LINE[k]}: ${LOGIN[k]}): $why" >&2
 			bad=$((bad + 1))
@@ -181,13 +207,9 @@ check_hosts() {
 make_plan() {
 	if [ -f "$PLAN" ]; then
 		run cp "$PLAN" "$RUN/plan.jsonl"
-		return
+	else
+		run plan --seed "$SEED" "${PLAN_WORDS[@]:1}" >"$RUN/plan.jsonl" 2>"$RUN/plan.stderr" || { cat "$RUN/plan.stderr" >&2; die "--plan failed"; }
 	fi
-	local w
-	mapfile -d '' w < <(words "$PLAN")
-	[ "${w[0]:-}" = plan ] || die "--plan $PLAN: expected a 'plan …' command line or a plan file"
-	case " ${w[*]} " in *" --seed"*) die "--plan: give the seed with --seed (it goes into the manifest)" ;; esac
-	run plan --seed "$SEED" "${w[@]:1}" >"$RUN/plan.jsonl" 2>"$RUN/plan.stderr" || { cat "$RUN/plan.stderr" >&2; die "--plan failed"; }
 }
 
 ship() {
@@ -200,9 +222,10 @@ ship() {
 	par --workdir "$WD" --basefile "$STAGE/./fire" --basefile "$STAGE/./plan.jsonl" \
 		--joblog "$PHASES/ship.joblog" --tagstring '{}' -q sh -c 'cksum fire plan.jsonl' ship {} ::: "${HOSTARGS[@]}" \
 		>"$PHASES/ship.out" 2>"$PHASES/ship.stderr" || true
+	load_joblog "$PHASES/ship.joblog"
 	for ((k = 1; k <= USED; k++)); do
 		got=$(awk -F'\t' -v k="$k" '$1 == k { print $2 }' "$PHASES/ship.out")
-		if [ "$got" != "$want" ] || [ "$(jobcol "$PHASES/ship.joblog" "$k" 7)" != 0 ]; then
+		if [ "$got" != "$want" ] || [ "${JL_EXIT[k]:-}" != 0 ]; then
 			cat "$PHASES/ship.stderr" >&2
 			die "host $k (${LOGIN[k]}): fire and the plan did not arrive intact (cksum: ${got:-nothing}): nothing was started"
 		fi
@@ -219,13 +242,15 @@ exec ./fire --segment "$i/$n" --start-at "$at" --run "$run" --target "$target" -
 
 run_segments() {
 	local delay now args=()
-	# Long enough for GNU parallel to log into every host once more and exec
-	# fire there: twice the slowest check's round trip, a second, 20 ms a
-	# segment for parallel to spawn its ssh.
-	delay=${START_DELAY_S:-$(awk -v r="$MAX_RT" -v n="$N" 'BEGIN { d = 2 * r + 1 + 0.02 * n; printf "%.1f", (d < 2 ? 2 : d) }')}
+	# Long enough for GNU parallel to start (seconds of Perl on a loaded
+	# machine), log into every host once more and exec fire there: what the
+	# check of the hosts took (the same steps, and a scan of /proc) and half
+	# as much again, and 20 ms a segment for parallel to spawn its ssh; at
+	# least 2 s.
+	delay=${START_DELAY_S:-$(awk -v c="$CHECK_S" -v n="$N" 'BEGIN { d = 1.5 * c + 0.5 + 0.02 * n; printf "%.1f", (d < 2 ? 2 : d) }')}
 	now=$(date +%s.%N)
 	START_AT=$(date -u -d "@$(awk -v a="$now" -v d="$delay" 'BEGIN { printf "%.3f", a + d }')" +%Y-%m-%dT%H:%M:%S.%3NZ)
-	for ((i = 1; i <= N; i++)); do args+=("$i@host$(host_of "$i")"); done
+	for ((i = 1; i <= N; i++)); do args+=("$i@host${HOST[i]}"); done
 	say "$N segments start at $START_AT (in ${delay}s); their stderr is tagged I/N"
 	record parallel --joblog "$RUN/joblog" ./fire --segment "{}/$N" --start-at "$START_AT" --run "$R" --target "$TARGET" \
 		--format "$FORMAT" -o "seg-{}.$EXT" --feedback "seg-{}.feedback.jsonl" --progress 10s "${FIRE_WORDS[@]}" plan.jsonl
@@ -248,15 +273,16 @@ for f in seg-"$i".*; do [ ! -f "$f" ] || cksum "$f"; done'
 
 fetch() {
 	local i k f want got args=()
-	for ((i = 1; i <= N; i++)); do args+=("$i@host$(host_of "$i")"); done
+	for ((i = 1; i <= N; i++)); do args+=("$i@host${HOST[i]}"); done
 	set +e
 	par --workdir "$WD" --joblog "$PHASES/fetch.joblog" --tagstring '{}' --return "seg-{}.$EXT" --return "seg-{}.feedback.jsonl" \
 		-q sh -c "$FETCHCMD" fetch {} ::: "${args[@]}" >"$PHASES/fetch.out" 2>"$PHASES/fetch.stderr"
 	set -e
 	FETCHED=() # FETCHED[k]: every file host k has came back intact
 	for ((k = 1; k <= USED; k++)); do FETCHED[k]=1; done
+	load_joblog "$PHASES/fetch.joblog"
 	for ((i = 1; i <= N; i++)); do
-		k=$(host_of "$i")
+		k=${HOST[i]}
 		while IFS= read -r f; do
 			[ -n "$f" ] || continue
 			if [ "${LOGIN[k]}" = ":" ]; then
@@ -269,7 +295,7 @@ fetch() {
 				FETCHED[k]=0
 			fi
 		done < <(awk -F'\t' -v i="$i" '$1 == i { n = split($2, w, " "); print w[n] }' "$PHASES/fetch.out")
-		[ "$(jobcol "$PHASES/fetch.joblog" "$i" 7)" = 0 ] || {
+		[ "${JL_EXIT[i]:-}" = 0 ] || {
 			say "segment $i/$N: could not fetch from host $k (${LOGIN[k]}): $(awk -F'\t' -v i="$i" '$1 == i' "$PHASES/fetch.stderr" | tail -1)"
 			FETCHED[k]=0
 		}
@@ -289,28 +315,34 @@ clean_hosts() {
 }
 
 # --- every segment's outcome, the merged statistics, the manifest ------------
-# segrec I PHASE: segment I's record of PHASE (start, end) from its feedback,
-# or from the head or tail of its log.
-segrec() {
-	local fb=$RUN/seg-$1.feedback.jsonl log=$RUN/seg-$1.$EXT pick
-	if [ "$2" = start ]; then pick=(head -n 50); else pick=(tail -n 50); fi
-	{ [ ! -f "$fb" ] || grep -h -o '{"type":"segment".*}' "$fb"; [ ! -f "$log" ] || "${pick[@]}" "$log" | grep -h -o '{"type":"segment".*}'; } 2>/dev/null |
-		grep -F "\"phase\":\"$2\"" | head -n 1 || true
+# segfacts I: "LAG STATUS COUNT ERRORS" from segment I's start and end
+# records (in its feedback, else the head and tail of its log); "-" where
+# there is none.
+segfacts() {
+	local fb=$RUN/seg-$1.feedback.jsonl log=$RUN/seg-$1.$EXT
+	{ [ ! -f "$fb" ] || cat "$fb"; [ ! -f "$log" ] || { head -n 50 "$log"; tail -n 50 "$log"; }; } 2>/dev/null | awk '
+		function val(s, k,   m) {
+			if (!match(s, "\"" k "\":(\"[^\"]*\"|[-0-9.eE+]+)")) return ""
+			m = substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3); gsub(/"/, "", m); return m
+		}
+		/"type":"segment"/ && /"phase":"start"/ && lag == "" { lag = val($0, "lag_ms") }
+		/"type":"segment"/ && /"phase":"end"/ && !ended { ended = 1; st = val($0, "status"); c = val($0, "count") + 0; e = val($0, "errors") + 0 }
+		END { print (lag == "" ? "-" : lag), (st == "" ? "-" : st), (ended ? c : "-"), (ended ? e : "-") }'
 }
-num() { sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p" <<<"$2"; }
-str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
 
 evaluate() {
-	local i k start end exit sig lag status problems=()
+	local i k exit sig lag status count errors problems=()
 	COMPLETE=true SEGJSON="" HISTO_RC=""
+	load_joblog "$RUN/joblog"
 	for ((i = 1; i <= N; i++)); do
-		k=$(host_of "$i")
-		exit=$(jobcol "$RUN/joblog" "$i" 7) sig=$(jobcol "$RUN/joblog" "$i" 8)
-		start=$(segrec "$i" start) end=$(segrec "$i" end)
-		lag=$(num lag_ms "$start") status=$(str status "$end")
-		SEG_EXIT[i]=${exit:--1} SEG_SIG[i]=${sig:-0} SEG_LAG[i]=$lag SEG_STATUS[i]=$status
-		SEG_COUNT[i]=$(num count "$end") SEG_ERRORS[i]=$(num errors "$end")
-		if [ -n "$end" ]; then SEG_COUNT[i]=${SEG_COUNT[i]:-0} SEG_ERRORS[i]=${SEG_ERRORS[i]:-0}; fi # omitted when 0
+		k=${HOST[i]}
+		exit=${JL_EXIT[i]:-} sig=${JL_SIG[i]:-}
+		read -r lag status count errors < <(segfacts "$i")
+		[ "$lag" != - ] || lag=""
+		[ "$status" != - ] || status=""
+		[ "$count" != - ] || count=""
+		[ "$errors" != - ] || errors=""
+		SEG_EXIT[i]=${exit:--1} SEG_SIG[i]=${sig:-0} SEG_LAG[i]=$lag SEG_STATUS[i]=$status SEG_COUNT[i]=$count SEG_ERRORS[i]=$errors
 		[ -s "$RUN/seg-$i.$EXT" ] && SEG_LOG[i]=seg-$i.$EXT || SEG_LOG[i]=""
 		[ -s "$RUN/seg-$i.feedback.jsonl" ] && SEG_FB[i]=seg-$i.feedback.jsonl || SEG_FB[i]=""
 		local why=""
@@ -350,7 +382,7 @@ write_manifest() {
 		segs=()
 		for ((i = k; i <= N; i += USED)); do segs+=("\"$i/$N\""); done
 		hosts+="${hosts:+,
-    }{\"host\": $k, \"sshlogin\": $(json_str "${LOGIN[k]}"), \"segments\": [$(IFS=,; echo "${segs[*]}")], \"arch\": $(json_str "$(fact "$k" arch)"), \"cpus\": $(fact "$k" cpus), \"load\": $(fact "$k" load), \"clock_offset_ms\": ${OFFSET[k]}}"
+    }{\"host\": $k, \"sshlogin\": $(json_str "${LOGIN[k]}"), \"segments\": [$(IFS=,; echo "${segs[*]}")], \"arch\": $(json_str "${FACT[$k,arch]}"), \"cpus\": ${FACT[$k,cpus]}, \"load\": ${FACT[$k,load]}, \"clock_offset_ms\": ${OFFSET[k]}}"
 	done
 	finish_run "$SEED"
 	manifest_extend "  \"run\": $(json_str "$R"),
@@ -369,7 +401,7 @@ summary() {
 	local i k
 	echo "Distributed run $R: $N segments on $USED hosts, started at $START_AT"
 	for ((i = 1; i <= N; i++)); do
-		k=$(host_of "$i")
+		k=${HOST[i]}
 		printf '  segment %s on host %d (%s): exit %s, %s, lag %s ms, %s responses, %s errors\n' "$i/$N" "$k" "${LOGIN[k]}" \
 			"${SEG_EXIT[i]}" "${SEG_STATUS[i]:-no end record}" "${SEG_LAG[i]:-?}" "${SEG_COUNT[i]:-?}" "${SEG_ERRORS[i]:-?}"
 	done
