@@ -111,16 +111,16 @@ func readManifest(t *testing.T, dir string) record.Manifest {
 	return m
 }
 
-// waitPids waits (up to a minute) until a process named comm runs in the
+// waitPids waits (up to three minutes: a loaded machine) until a process named comm runs in the
 // host's login directory.
 func waitPids(t *testing.T, h *sshtest.Host, comm string) []int {
 	t.Helper()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if p := h.Pids(comm); len(p) > 0 {
 			return p
 		}
 	}
-	t.Fatalf("no %s ran on %s within a minute", comm, h.Name)
+	t.Fatalf("no %s ran on %s within three minutes", comm, h.Name)
 	return nil
 }
 
