@@ -125,8 +125,9 @@ done
 
 # par ARGS...: GNU parallel on the run's hosts, one job per argument
 # "I@hostK" on host K only. --plain: a user's ~/.parallel/config or $PARALLEL
-# cannot add options (retries among them).
-par() { (cd "$RUN" && parallel --plain --will-cite --slf "$RUN/sshlogins" --hostgroups "$@" </dev/null); }
+# cannot add options (retries among them). In a session of its own, so that
+# Ctrl-C reaches this script only (on_stop decides what to stop).
+par() { (cd "$RUN" && exec setsid -w parallel --plain --will-cite --slf "$RUN/sshlogins" --hostgroups "$@" </dev/null); }
 # load_joblog FILE: JL_START, JL_RT, JL_EXIT, JL_SIG indexed by the job's
 # sequence number (its argument's place) from a GNU parallel joblog.
 load_joblog() {
@@ -254,11 +255,28 @@ run_segments() {
 	say "$N segments start at $START_AT (in ${delay}s); their stderr is tagged I/N"
 	record parallel --joblog "$RUN/joblog" ./fire --segment "{}/$N" --start-at "$START_AT" --run "$R" --target "$TARGET" \
 		--format "$FORMAT" -o "seg-{}.$EXT" --feedback "seg-{}.feedback.jsonl" --progress 10s "${FIRE_WORDS[@]}" plan.jsonl
-	set +e
-	par --workdir "$WD" --joblog "$RUN/joblog" --line-buffer --tagstring "{}/$N" --halt never \
-		--termseq TERM,15000,KILL,25 -q sh -c "$RUNCMD" segment {} "$N" "$START_AT" "$R" "$TARGET" "$FORMAT" "$EXT" \
-		"${FIRE_WORDS[@]}" ::: "${args[@]}" 2>&1 | tee -a "$RUN/segments.stderr" >&2
-	set -e
+	# In the background, so that on_stop runs at once on Ctrl-C and stops
+	# the segments (once, on their hosts) while this waits for them.
+	# (Not par: $! must be parallel itself, for a second Ctrl-C to stop it.)
+	(cd "$RUN" && exec setsid -w parallel --plain --will-cite --slf "$RUN/sshlogins" --hostgroups --workdir "$WD" \
+		--joblog "$RUN/joblog" --line-buffer --tagstring "{}/$N" --halt never --termseq TERM,15000,KILL,25 \
+		-q sh -c "$RUNCMD" segment {} "$N" "$START_AT" "$R" "$TARGET" "$FORMAT" "$EXT" "${FIRE_WORDS[@]}" \
+		::: "${args[@]}" </dev/null) > >(trap '' INT; exec tee -a "$RUN/segments.stderr" >&2) 2>&1 &
+	PAR_PID=$!
+	while kill -0 "$PAR_PID" 2>/dev/null; do wait "$PAR_PID" || true; done
+	PAR_PID=""
+}
+
+# stop_segments: SIGTERM, once, to every fire still running in the run's
+# working directory on every host (fire then finishes what is in flight and
+# writes its summary). Done here rather than through ssh hanging up, which a
+# shared ssh connection (ControlMaster) never does.
+STOPCMD='ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -F -- "-> $(pwd)" | sed "s,.*/proc/\([0-9]*\)/cwd.*,\1," |
+	while read -r p; do [ "$(cat /proc/"$p"/comm 2>/dev/null)" != fire ] || kill -TERM "$p"; done; true'
+# shellcheck disable=SC2317 # called from the trap handler
+stop_segments() {
+	par --workdir "$WD" --joblog "$PHASES/stop.joblog" -q sh -c "$STOPCMD" stop {} ::: "${HOSTARGS[@]}" \
+		>/dev/null 2>"$PHASES/stop.stderr" || say "could not reach every host to stop its segments: see $PHASES/stop.stderr"
 }
 
 # --- what they wrote, brought back and checked, then the hosts cleaned -------
@@ -413,12 +431,18 @@ summary() {
 }
 
 # --- the run -----------------------------------------------------------------
-STOPPED=0
+STOPPED=0 PAR_PID=""
 # shellcheck disable=SC2317 # a trap handler
 on_stop() {
-	[ "$STOPPED" = 0 ] || { cleanup; exit 130; }
+	if [ "$STOPPED" = 1 ]; then
+		[ -z "$PAR_PID" ] || kill -INT "$PAR_PID" 2>/dev/null || true
+		say "stopped at once: what the segments wrote stays on their hosts in $WD"
+		cleanup
+		exit 130
+	fi
 	STOPPED=1
 	say "stopping: every fire gets SIGTERM, and what it measured is fetched (Ctrl-C again to leave it there)"
+	[ -z "$PAR_PID" ] || stop_segments
 }
 trap on_stop INT TERM
 
@@ -433,6 +457,9 @@ if [ -z "$TARGET" ]; then
 	TARGET=127.0.0.1:$PORT
 fi
 ship
+# From here on every step runs whatever the one before it found, and a
+# command that Ctrl-C cut short must not end the script before the manifest.
+set +e
 [ $STOPPED = 0 ] && run_segments
 fetch
 clean_hosts

@@ -168,3 +168,31 @@ func TestDistributedUsageErrors(t *testing.T) {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 }
+
+// Ctrl-C while the segments run: each gets one SIGTERM on its host (and ends
+// "stopped", not killed), what they wrote is fetched and evaluated, the
+// hosts are cleaned, and the pipeline exits 130.
+func TestDistributedStandInCtrlCStopsAndFetches(t *testing.T) {
+	t.Parallel()
+	c, hosts := testHosts(t, 2, ":")
+	dir := filepath.Join(t.TempDir(), "run")
+	interrupt := func(cmd *exec.Cmd) {
+		waitPids(t, c.Hosts[1], "fire")
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) // Ctrl-C reaches the whole process group
+	}
+	out, stderr, code := distributed(t, standinBin(t), interrupt, "--hosts", hosts, "--target", "127.0.0.1:9",
+		"--plan", "plan constant --rate 30 --duration 10m", "--out", dir)
+	if code != 130 || !strings.Contains(stderr, "stopping: every fire gets SIGTERM") {
+		t.Fatalf("exit %d (want 130)\n%s\n%s", code, out, stderr)
+	}
+	m := readManifest(t, dir)
+	if m.Complete == nil || *m.Complete {
+		t.Fatal("a stopped run is marked complete")
+	}
+	for i, s := range m.Segments {
+		if s.Status != "stopped" || s.Exit != 0 || s.Count != 6000 || s.Log == "" {
+			t.Errorf("segment %d: %+v (want stopped by one SIGTERM, exit 0, its 6000 samples fetched)", i+1, s)
+		}
+	}
+	noWorkDirsLeft(t, c)
+}

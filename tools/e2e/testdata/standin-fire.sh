@@ -43,8 +43,8 @@ mark() { # mark JSON: a segment record in the log and the feedback
 : >"$out"
 : >"$fb"
 mark "{\"type\":\"segment\",\"run\":\"$run\",\"segment\":\"$seg\",\"phase\":\"start\",\"ts\":\"$(iso)\",\"start_at\":\"$at\",\"lag_ms\":$lag}"
-status=ok
-trap 'status=stopped' TERM
+status=ok sleeper=""
+trap 'status=stopped; [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null' TERM
 count=0 j=$((i - 1))
 now=$(date '+%Y-%m-%d %H:%M:%S,%3N') ts=$(iso)
 while [ "$j" -lt "$total" ]; do
@@ -58,5 +58,6 @@ while [ "$j" -lt "$total" ]; do
 done
 left=$(awk -v a="$t0" -v e="${end_ms:-0}" -v b="$(date +%s.%N)" 'BEGIN { d = a + e / 1000 - b; printf "%.3f", (d > 0 ? d : 0) }')
 sleep "$left" &
-wait $! || true
+sleeper=$!
+wait "$sleeper" || true
 mark "{\"type\":\"segment\",\"run\":\"$run\",\"segment\":\"$seg\",\"phase\":\"end\",\"ts\":\"$(iso)\",\"start_at\":\"$at\",\"lag_ms\":$lag,\"status\":\"$status\",\"count\":$count}"
