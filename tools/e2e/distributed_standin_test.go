@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // pipelines/distributed.sh's own work — checking hosts, shipping, starting
@@ -178,6 +179,14 @@ func TestDistributedStandInCtrlCStopsAndFetches(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	interrupt := func(cmd *exec.Cmd) {
 		waitPids(t, c.Hosts[1], "fire")
+		// once the segments have started (segment 2 has written its start mark)
+		log := filepath.Join(c.Hosts[1].Home, ".perflab-dist", "run", "seg-2.log")
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if st, err := os.Stat(log); err == nil && st.Size() > 0 {
+				break
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) // Ctrl-C reaches the whole process group
 	}
 	out, stderr, code := distributed(t, standinBin(t), interrupt, "--hosts", hosts, "--target", "127.0.0.1:9",
