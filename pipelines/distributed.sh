@@ -178,7 +178,7 @@ check_hosts() {
 		why=""
 		rc=${JL_EXIT[k]:-} arch=${FACT[$k,arch]:-}
 		if [ "$rc" != 0 ] || [ -z "$arch" ]; then
-			why="unreachable (ssh exit ${rc:-none}): $(grep -v '^parallel: ' "$PHASES/preflight.stderr" | awk -F'\t' -v k="$k" '$1 == k { print $2 }' | tail -1)"
+			why="unreachable (ssh exit ${rc:-none}): $(grep -v '^parallel: ' "$PHASES/preflight.stderr" | awk -F'\t' -v k="$k" '$1 == k { sub(/\r.*/, "", $2); if ($2 != "") print $2 }' | tail -1)"
 		elif [ "$arch" != "$here" ]; then
 			why="it is $arch, fire here is built for $here"
 		elif [ "${LOGIN[k]}" != ":" ] && [ "${FACT[$k,rsync]:-}" != yes ]; then
@@ -314,7 +314,7 @@ fetch() {
 			fi
 		done < <(awk -F'\t' -v i="$i" '$1 == i { n = split($2, w, " "); print w[n] }' "$PHASES/fetch.out")
 		[ "${JL_EXIT[i]:-}" = 0 ] || {
-			say "segment $i/$N: could not fetch from host $k (${LOGIN[k]}): $(awk -F'\t' -v i="$i" '$1 == i' "$PHASES/fetch.stderr" | tail -1)"
+			say "segment $i/$N: could not fetch from host $k (${LOGIN[k]}): $(awk -F'\t' -v i="$i" '$1 == i { sub(/\r.*/, "", $2); if ($2 != "") print $2 }' "$PHASES/fetch.stderr" | tail -1)"
 			FETCHED[k]=0
 		}
 	done
@@ -364,9 +364,12 @@ evaluate() {
 		[ -s "$RUN/seg-$i.$EXT" ] && SEG_LOG[i]=seg-$i.$EXT || SEG_LOG[i]=""
 		[ -s "$RUN/seg-$i.feedback.jsonl" ] && SEG_FB[i]=seg-$i.feedback.jsonl || SEG_FB[i]=""
 		local why=""
-		if [ "${SEG_EXIT[i]}" != 0 ] || [ "${SEG_SIG[i]}" != 0 ]; then why="exit ${SEG_EXIT[i]}${sig:+, signal $sig}"; fi
+		if [ "${SEG_EXIT[i]}" != 0 ] || [ "${SEG_SIG[i]}" != 0 ]; then
+			why="exit ${SEG_EXIT[i]}"
+			[ "${SEG_SIG[i]}" = 0 ] || why+=", signal ${SEG_SIG[i]}"
+		fi
 		[ "$status" = ok ] || why="${why:+$why, }${status:-no end record}"
-		[ -n "${SEG_LOG[i]}" ] || why="${why:+$why, }its log did not come back"
+		[ -n "${SEG_LOG[i]}" ] || why="${why:+$why, }no log came back"
 		[ -z "$why" ] || { problems+=("segment $i/$N on host $k (${LOGIN[k]}): $why"); COMPLETE=false; }
 		SEGJSON+="${SEGJSON:+,
     }{\"segment\": \"$i/$N\", \"host\": $k, \"exit\": ${SEG_EXIT[i]}, \"signal\": ${SEG_SIG[i]},${lag:+ \"lag_ms\": $lag,}${status:+ \"status\": $(json_str "$status"),} \"count\": ${SEG_COUNT[i]:-0}, \"errors\": ${SEG_ERRORS[i]:-0}, \"log\": $(json_str "${SEG_LOG[i]}"), \"feedback\": $(json_str "${SEG_FB[i]}")}"
