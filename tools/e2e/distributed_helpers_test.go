@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,17 +112,39 @@ func readManifest(t *testing.T, dir string) record.Manifest {
 	return m
 }
 
-// waitPids waits (up to three minutes: a loaded machine) until a process named comm runs in the
-// host's login directory.
+// waitPids waits (up to three minutes: a loaded machine) until a process
+// named comm runs in the host's login directory, and returns those whose
+// parent has another name (not the stand-in's short-lived subshells, which
+// carry its name until they exec).
 func waitPids(t *testing.T, h *sshtest.Host, comm string) []int {
 	t.Helper()
 	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if p := h.Pids(comm); len(p) > 0 {
-			return p
+		var top []int
+		for _, p := range h.Pids(comm) {
+			if parentComm(p) != comm {
+				top = append(top, p)
+			}
+		}
+		if len(top) > 0 {
+			return top
 		}
 	}
 	t.Fatalf("no %s ran on %s within three minutes", comm, h.Name)
 	return nil
+}
+
+// parentComm is the name of a process's parent ("" if it is gone).
+func parentComm(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 2 {
+		return ""
+	}
+	c, _ := os.ReadFile("/proc/" + f[1] + "/comm")
+	return strings.TrimSpace(string(c))
 }
 
 // summary returns the last summary record of histo's output as a map.
