@@ -228,6 +228,9 @@ ship() {
 		got=$(awk -F'\t' -v k="$k" '$1 == k { print $2 }' "$PHASES/ship.out")
 		if [ "$got" != "$want" ] || [ "${JL_EXIT[k]:-}" != 0 ]; then
 			cat "$PHASES/ship.stderr" >&2
+			local j
+			for ((j = 1; j <= USED; j++)); do FETCHED[j]=1; done
+			clean_hosts # what did arrive elsewhere
 			die "host $k (${LOGIN[k]}): fire and the plan did not arrive intact (cksum: ${got:-nothing}): nothing was started"
 		fi
 	done
