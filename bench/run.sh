@@ -2,7 +2,7 @@
 # make bench: perflab's tools against their peers, side by side in one run,
 # interleaved (this machine is noisy), printing ratios. Installs the peers:
 # wrk and python3-locust (apt), bombardier and vegeta (go install).
-# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim ...]   (default: all)
+# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim|distributed ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -214,10 +214,13 @@ print('  fire: %d requests, %d errors, peak %.0f req/s; latency p50 %.1f ms, p99
 	sed 's/^/  /' "$OUT/tea.err" | grep "answers left" || true
 }
 
+# (9) segment start skew of pipelines/distributed.sh over ssh (bench/distributed_skew.sh)
+bench_distributed() { bash bench/distributed_skew.sh "${BENCH_SKEW_ROUNDS:-10}"; }
+
 make -s build
 install_peers
 echo "perflab bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -srm), rounds $ROUNDS × ${SECS}s"
-for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim}; do
+for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim distributed}; do
 	"bench_$b"
 done
 rm -rf "$OUT"

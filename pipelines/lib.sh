@@ -138,3 +138,15 @@ common_opt() {
 	*) usage >&2; die "unknown argument $1" ;;
 	esac
 }
+
+# manifest_extend MEMBERS: add members ('"key": value, …' as JSON text) to
+# the manifest.json that finish_run wrote (its last line closes the object).
+manifest_extend() {
+	local m=$RUN/manifest.json
+	[ "$(tail -n 1 "$m")" = "}" ] || die "$m: cannot add to it: its last line is not '}'"
+	{ sed '$d' "$m" | sed '$ s/$/,/'; printf '%s\n}\n' "$1"; } >"$m.tmp" && mv "$m.tmp" "$m"
+}
+
+# words STRING: split STRING into words as a shell would (quotes group, no
+# expansion of $, `, * or ~), one NUL-terminated word each, for mapfile -d ''.
+words() { printf '%s' "$1" | xargs -r printf '%s\0'; }
