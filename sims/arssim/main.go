@@ -52,7 +52,7 @@ func main() {
 		kong.Description("Simulated Alarm Receiving Software (MASCOTS 2020). POST/PUT: 200 after the model's processing time, "+
 			"500 at once while faulted; GET/DELETE: 200. Control: POST /_arssim/fault, GET /_arssim/state (loopback or token).\n\n"+
 			"Exit codes: 0 ok (stopped by a signal), 2 usage or input error."),
-		kong.Configuration(kong.JSON))
+		kong.Configuration(simserver.JSONConfig))
 	cli.Main("arssim", run(&f))
 }
 
@@ -86,7 +86,7 @@ func run(f *flags) error {
 	}
 	cfg := ars.Config{
 		Model: f.Model, Processing: f.Processing, MaxProcessing: f.MaxProcessing, Faults: sched, Seed: f.Seed,
-		MaxInflight: f.MaxInflight, ControlToken: f.ControlToken,
+		MaxInflight: f.MaxInflight, ControlToken: f.ControlToken, LogName: f.Log, EventsName: f.Events,
 		FaultParams: ars.FaultParams{DetectMin: f.DetectMin, DetectMax: f.DetectMax, Position: f.Position,
 			Reaction: f.Reaction, Recovery: f.Recovery, Scale: f.TimeScale},
 	}
