@@ -43,7 +43,7 @@ func main() {
 	cli.Parse(&f, kong.Name("teasim"), kong.Vars{"version": cli.Version},
 		kong.Description("Simulated TeaStore WebUI: pages and actions of the real one, session state in the sessionBlob cookie, "+
 			"each answer after the RAST 2022 model's processing time (X-Process-Time).\n\nExit codes: 0 ok (stopped by a signal), 2 usage or input error."),
-		kong.Configuration(kong.JSON))
+		kong.Configuration(simserver.JSONConfig))
 	cli.Main("teasim", run(&f))
 }
 
@@ -57,7 +57,7 @@ func run(f *flags) error {
 		return cli.Usage(err)
 	}
 	store.Seed = f.Seed
-	cfg := store.Config{Model: m, TimeScale: f.TimeScale, MaxInflight: f.MaxInflight}
+	cfg := store.Config{Model: m, TimeScale: f.TimeScale, MaxInflight: f.MaxInflight, LogName: f.Log, EventsName: f.Events}
 	for _, o := range []struct {
 		path string
 		w    *io.Writer
@@ -72,7 +72,10 @@ func run(f *flags) error {
 		defer w.Close()
 		*o.w = w
 	}
-	s := store.NewServer(cfg)
+	s, err := store.NewServer(cfg)
+	if err != nil {
+		return cli.Usage(err)
+	}
 	ln, err := net.Listen("tcp", f.Listen)
 	if err != nil {
 		return cli.Usage(fmt.Errorf("cannot listen on %s: %v", f.Listen, err))
