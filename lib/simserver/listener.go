@@ -18,7 +18,6 @@ import (
 type Conns struct {
 	mu   sync.Mutex
 	open map[*lazyConn]struct{}
-	seq  atomic.Uint64 // orders connections by when they last left a handler
 
 	reserveMu sync.Mutex
 	reserve   *os.File // a descriptor kept free to refuse a connection with
@@ -26,10 +25,12 @@ type Conns struct {
 	// Exhausted counts accepts that failed for lack of descriptors.
 	Exhausted atomic.Int64
 	// Shed counts connections closed while they had no request in the
-	// model (idle keep-alive, silent, or half-sent), to free a descriptor.
+	// model and had been quiet for MinIdle (idle keep-alive, silent, or
+	// stalled half-way through a request), to free a descriptor.
 	Shed atomic.Int64
-	// Refused counts connections answered 503 and closed at once because
-	// no descriptor could be freed (every connection had a request in the model).
+	// Refused counts new connections answered 503 and closed at once
+	// because no descriptor could be freed (every connection had a
+	// request in the model or had just been active).
 	Refused atomic.Int64
 	// ConnErrors counts fasthttp's per-connection errors: malformed
 	// requests, timeouts of slow clients, clients gone mid-request.
@@ -38,6 +39,11 @@ type Conns struct {
 
 // Default is the process's registry.
 var Default = NewConns()
+
+// MinIdle is how long a connection must have been quiet (no byte
+// received, no answer sent) before it may be shed: a client that has just
+// connected or sent part of a request gets its chance.
+const MinIdle = 100 * time.Millisecond
 
 // NewConns returns an empty registry holding one spare descriptor.
 func NewConns() *Conns {
@@ -55,7 +61,7 @@ func (c *Conns) Open() int {
 
 func (c *Conns) add(nc net.Conn, slack time.Duration) *lazyConn {
 	lc := &lazyConn{Conn: nc, slack: slack, reg: c}
-	lc.since.Store(c.seq.Add(1))
+	lc.touch()
 	c.mu.Lock()
 	c.open[lc] = struct{}{}
 	c.mu.Unlock()
@@ -68,13 +74,15 @@ func (c *Conns) remove(lc *lazyConn) {
 	c.mu.Unlock()
 }
 
-// shed closes the connections that have waited longest without a request
-// in the model: an eighth of them, at least one. It returns how many.
+// shed closes the connections that have been quiet longest without a
+// request in the model, quiet for MinIdle at least: an eighth of them, at
+// least one. It returns how many.
 func (c *Conns) shed() int {
+	quiet := time.Now().Add(-MinIdle).UnixNano()
 	c.mu.Lock()
 	idle := make([]*lazyConn, 0, len(c.open))
 	for lc := range c.open {
-		if !lc.busy.Load() {
+		if !lc.busy.Load() && lc.active.Load() <= quiet {
 			idle = append(idle, lc)
 		}
 	}
@@ -82,7 +90,7 @@ func (c *Conns) shed() int {
 	if len(idle) == 0 {
 		return 0
 	}
-	sort.Slice(idle, func(i, j int) bool { return idle[i].since.Load() < idle[j].since.Load() })
+	sort.Slice(idle, func(i, j int) bool { return idle[i].active.Load() < idle[j].active.Load() })
 	n := max(1, len(idle)/8)
 	for _, lc := range idle[:n] {
 		lc.Close()
@@ -218,9 +226,20 @@ type lazyConn struct {
 	rd, wd time.Time // the deadlines in force
 
 	reg    *Conns
-	busy   atomic.Bool   // a request of this connection is in a handler
-	since  atomic.Uint64 // reg.seq when it last left a handler (or was accepted)
+	busy   atomic.Bool  // a request of this connection is in a handler
+	active atomic.Int64 // Unix ns of the last byte received or answer sent (or the accept)
 	closed atomic.Bool
+}
+
+func (c *lazyConn) touch() { c.active.Store(time.Now().UnixNano()) }
+
+// Read notes when the client was last heard from (see Conns.shed).
+func (c *lazyConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
 }
 
 // moved says whether a new deadline t replaces cur in force.
@@ -275,6 +294,6 @@ func (c *lazyConn) SyscallConn() (syscall.RawConn, error) {
 func (c *lazyConn) enter() { c.busy.Store(true) }
 
 func (c *lazyConn) leave() {
-	c.since.Store(c.reg.seq.Add(1))
+	c.touch()
 	c.busy.Store(false)
 }

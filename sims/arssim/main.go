@@ -74,9 +74,6 @@ func run(f *flags) error {
 	if f.ModelFile == "" {
 		f.ModelFile = p.ModelFile
 	}
-	if f.TimeScale <= 0 {
-		return cli.Usagef("--time-scale must be > 0")
-	}
 	if f.DetectMax < f.DetectMin {
 		return cli.Usagef("--detect-max must be >= --detect-min")
 	}

@@ -48,9 +48,6 @@ func main() {
 }
 
 func run(f *flags) error {
-	if f.TimeScale <= 0 {
-		return cli.Usagef("--time-scale must be > 0")
-	}
 	shipped, _ := fs.Sub(modelsFS, "models")
 	m, err := regress.Open(shipped, f.ModelFile)
 	if err != nil {

@@ -43,11 +43,12 @@ type Server struct {
 	abandoned atomic.Int64
 	start     time.Time
 
-	logMu  sync.Mutex
-	log    *bufio.Writer
-	logOut *simserver.Output
-	evMu   sync.Mutex
-	events *simserver.Output
+	logMu   sync.Mutex
+	log     *bufio.Writer
+	logOut  *simserver.Output
+	flushed time.Time // when the log was last flushed
+	evMu    sync.Mutex
+	events  *simserver.Output
 
 	late *simserver.Lateness
 }
@@ -127,6 +128,10 @@ func (s *Server) logLine(arrival time.Time, cmd string, d time.Duration, outcome
 	line := fmt.Sprintf("%s %d %s processing %.6f s %s\n", arrival.Format("2006-01-02 15:04:05.000"), n, cmd, d.Seconds(), outcome)
 	s.logMu.Lock()
 	s.log.WriteString(line)
+	if now := time.Now(); now.Sub(s.flushed) >= time.Second { // lines (and a full disk) show within a second
+		s.log.Flush()
+		s.flushed = now
+	}
 	s.logMu.Unlock()
 }
 
