@@ -1,5 +1,7 @@
 package simserver
 
+import "runtime"
+
 // State is what a simulator's state endpoint answers (arssim: GET
 // /_arssim/state, teasim: GET /_teasim/state): one JSON object of type
 // "state" (docs/formats.md). Counters run from the simulator's start.
@@ -21,8 +23,10 @@ type State struct {
 	Abandoned int64 `json:"abandoned"`
 	// Overloaded: requests answered 503 at once beyond --max-inflight.
 	Overloaded int64 `json:"overloaded"`
-	// Conns: client connections open now.
-	Conns int64 `json:"conns"`
+	// Conns: client connections open now; Goroutines: the process's
+	// goroutines now (one per connection and per waiting request, a few more).
+	Conns      int64 `json:"conns"`
+	Goroutines int   `json:"goroutines"`
 	// FDExhausted: accepts that failed for lack of file descriptors;
 	// ConnsShed: connections without a request in the model closed to free
 	// one; ConnsRefused: connections answered 503 and closed because none
@@ -43,6 +47,7 @@ type State struct {
 // Fill sets the process-wide connection counters of s from reg.
 func (reg *Conns) Fill(s *State) {
 	s.Conns = int64(reg.Open())
+	s.Goroutines = runtime.NumGoroutine()
 	s.FDExhausted = reg.Exhausted.Load()
 	s.ConnsShed = reg.Shed.Load()
 	s.ConnsRefused = reg.Refused.Load()

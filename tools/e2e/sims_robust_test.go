@@ -322,10 +322,14 @@ func TestSimsReportWriteErrors(t *testing.T) {
 			method, path = "GET", "/fake_call"
 		}
 		s := startSim(t, name, 0, args...)
-		if name == "teasim" {
-			if resp, err := http.Get("http://127.0.0.1:" + s.logsPort + "/logs/reset"); err == nil { // writes an event
-				resp.Body.Close()
+		if name == "teasim" && !waitPort(s.logsPort) { // GET /logs/reset writes an event
+			t.Fatalf("no log endpoint: %s", s.errors())
+		} else if name == "teasim" {
+			resp, err := http.Get("http://127.0.0.1:" + s.logsPort + "/logs/reset")
+			if err != nil {
+				t.Fatal(err)
 			}
+			resp.Body.Close()
 		}
 		for t0 := time.Now(); time.Since(t0) < 1500*time.Millisecond; time.Sleep(50 * time.Millisecond) { // the log is flushed each second
 			if code, _ := s.request(t, method, path); code != 200 {
