@@ -324,20 +324,10 @@ func (r *req) profile() {
 // cartAction handles the cart's forms as the real servlet does: the first
 // parameter (query string first, then the form) that names an action wins.
 func (r *req) cartAction() {
-	var action string
-	pick := func(k, _ []byte) {
-		if action != "" {
-			return
-		}
-		for _, a := range []string{"addToCart", "removeProduct", "updateCartQuantities", "proceedtoCheckout", "confirm"} {
-			if bytes.Contains(k, []byte(a)) {
-				action = string(k)
-				return
-			}
-		}
+	action := firstAction(r.ctx.QueryArgs())
+	if action == "" {
+		action = firstAction(r.ctx.PostArgs())
 	}
-	r.ctx.QueryArgs().VisitAll(pick)
-	r.ctx.PostArgs().VisitAll(pick)
 	switch {
 	case strings.Contains(action, "addToCart"):
 		p, ok := ProductByID(r.intParam("productid", 0))
@@ -369,6 +359,21 @@ func (r *req) cartAction() {
 	case strings.Contains(action, "confirm"):
 		r.confirm()
 	}
+}
+
+// cartActions are the words a cart form's parameter names carry.
+var cartActions = []string{"addToCart", "removeProduct", "updateCartQuantities", "proceedtoCheckout", "confirm"}
+
+// firstAction is the first parameter name, in order, that names a cart action.
+func firstAction(args *fasthttp.Args) string {
+	for k := range args.All() {
+		for _, a := range cartActions {
+			if bytes.Contains(k, []byte(a)) {
+				return string(k)
+			}
+		}
+	}
+	return ""
 }
 
 func (r *req) updateQuantities() {

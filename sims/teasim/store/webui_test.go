@@ -29,7 +29,7 @@ func (c *client) do(t *testing.T, method, uri, body string) *fasthttp.Response {
 		t.Fatalf("%s not under the prefix", uri)
 	}
 	Serve(&ctx, page)
-	ctx.Response.Header.VisitAllCookie(func(k, v []byte) {
+	for k, v := range ctx.Response.Header.Cookies() {
 		ck := fasthttp.AcquireCookie()
 		ck.ParseBytes(v)
 		if ck.MaxAge() < 0 {
@@ -38,7 +38,7 @@ func (c *client) do(t *testing.T, method, uri, body string) *fasthttp.Response {
 			c.cookies[string(k)] = string(ck.Value())
 		}
 		fasthttp.ReleaseCookie(ck)
-	})
+	}
 	var r fasthttp.Response
 	ctx.Response.CopyTo(&r)
 	return &r
