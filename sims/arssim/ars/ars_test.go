@@ -98,9 +98,13 @@ func TestFaultAnswers500ThenRecovers(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	out := time.Since(t0)
-	// outage = detection 26–34 s + 2 s (position 2) + 1 s + 0.5 s = 29.5–37.5 s, scaled by 0.01
-	if out < 290*time.Millisecond || out > 385*time.Millisecond {
-		t.Fatalf("outage %v, want 295–375 ms", out)
+	// the planned outage = detection 26–34 s + 2 s (position 2) + 1 s + 0.5 s = 29.5–37.5 s, scaled by 0.01;
+	// the measured one never shorter, longer only by this machine's noise (three timers in a row)
+	mu.Lock()
+	planned := time.Duration(evs[0].OutageS * float64(time.Second))
+	mu.Unlock()
+	if planned < 295*time.Millisecond || planned > 375*time.Millisecond || out < planned || out > planned+150*time.Millisecond {
+		t.Fatalf("outage %v, planned %v; want the plan within 295–375 ms and the outage no shorter", out, planned)
 	}
 	if code, _ := post(t, url+"/fake_call"); code != 200 {
 		t.Fatalf("after recovery: %d", code)

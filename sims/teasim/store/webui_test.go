@@ -247,3 +247,16 @@ func FuzzRequests(f *testing.F) {
 		}
 	})
 }
+
+// The page the load tests ask for most, rendered (docs/performance.md (8)):
+// go test -run - -bench Page ./sims/teasim/store
+func BenchmarkCategoryPage(b *testing.B) {
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI(Prefix + "/category?category=3&page=2")
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Response.Reset()
+		Serve(&ctx, "category")
+	}
+	b.ReportMetric(float64(len(ctx.Response.Body())), "bytes/page")
+}
