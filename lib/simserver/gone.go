@@ -44,10 +44,12 @@ func watchConn(c net.Conn) (<-chan struct{}, func()) {
 var precise = clock.New()
 
 // SleepUntil returns true at t, or false as soon as gone is closed before
-// t. Up to the last few milliseconds it waits on a Go timer, which the
-// client's leaving can interrupt; the rest on the precise clock.
+// t. Up to the last 3 ms it waits on a Go timer, which the client's
+// leaving can interrupt; the rest on the precise clock, which takes waits
+// of up to 3 ms straight to its kernel timer (longer ones it would first
+// put on a Go timer of its own).
 func SleepUntil(t time.Time, gone <-chan struct{}) bool {
-	const last = 4 * time.Millisecond
+	const last = 3 * time.Millisecond
 	if gone != nil {
 		if d := time.Until(t) - last; d > 0 {
 			tm := time.NewTimer(d)
