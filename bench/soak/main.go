@@ -11,11 +11,15 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,7 +29,12 @@ func main() {
 	ars := flag.String("arssim", "bin/arssim", "arssim binary")
 	tea := flag.String("teasim", "bin/teasim", "teasim binary")
 	model := flag.String("model-file", "bench/constant-2s.json", "arssim's lr model: a constant time, so every good request has the same model time")
+	asProbe := flag.Bool("probe", false, "be the noise probe (internal)")
 	flag.Parse()
+	if *asProbe {
+		probe()
+		return
+	}
 	dur := time.Duration(*secs) * time.Second
 	every := max(dur/20, 5*time.Second)
 	sims := []*target{
@@ -67,7 +76,7 @@ loop:
 	wg.Wait()
 	time.Sleep(500 * time.Millisecond) // the aborted clients' last requests leave the model
 	floor := noise()
-	fmt.Printf("machine noise floor: a 10 ms sleep in this process overslept %.3f ms at p99, %.3f ms at most\n", ms(quantile(floor, 0.99)), ms(quantile(floor, 1)))
+	fmt.Printf("machine noise floor: a 10 ms sleep in an idle process beside them overslept %.3f ms at p99, %.3f ms at most\n", ms(quantile(floor, 0.99)), ms(quantile(floor, 1)))
 	ok := true
 	for _, s := range sims {
 		ok = s.verdict(quantile(floor, 0.99)) && ok
@@ -109,28 +118,52 @@ func stopAll(sims []*target) {
 	}
 }
 
-// probeNoise measures how late this machine wakes a sleeper while the soak
-// runs (other processes share its cores): the floor the simulators'
-// lateness is judged against. The returned function gives the sorted
-// oversleeps once stop is closed and wg waited for.
+// probeNoise measures how late this machine wakes a sleeping process while
+// the soak runs (other processes share its cores): the floor the
+// simulators' lateness is judged against. The probe is this program run
+// again as a child (-probe), mostly asleep like a simulator waiting for
+// its requests' instants. The returned function ends it and gives its
+// oversleeps, sorted.
 func probeNoise(stop chan struct{}, wg *sync.WaitGroup) func() []time.Duration {
-	var over []time.Duration
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			t := time.Now()
-			time.Sleep(10 * time.Millisecond)
-			over = append(over, time.Since(t)-10*time.Millisecond)
-		}
-	}()
+	cmd := exec.Command(os.Args[0], "-probe")
+	in, _ := cmd.StdinPipe()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "soak: noise probe:", err)
+		return func() []time.Duration { return nil }
+	}
 	return func() []time.Duration {
+		in.Close()
+		cmd.Wait()
+		var over []time.Duration
+		for _, f := range strings.Fields(out.String()) {
+			if n, err := strconv.ParseInt(f, 10, 64); err == nil {
+				over = append(over, time.Duration(n))
+			}
+		}
 		slices.Sort(over)
 		return over
+	}
+}
+
+// probe sleeps 10 ms at a time until stdin closes, then prints each
+// oversleep in nanoseconds.
+func probe() {
+	done := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
+	var over []time.Duration
+	for {
+		select {
+		case <-done:
+			for _, o := range over {
+				fmt.Println(int64(o))
+			}
+			return
+		default:
+		}
+		t := time.Now()
+		time.Sleep(10 * time.Millisecond)
+		over = append(over, time.Since(t)-10*time.Millisecond)
 	}
 }

@@ -55,7 +55,8 @@ func (s *target) verdict(floor time.Duration) bool {
 	r1, r2, rssFlat := flat(rss, 2048)
 	g1, g2, gorFlat := flat(gor, 50)
 	slices.Sort(s.lat)
-	lateOK := st["late_p99_ms"] <= ms(floor)+5
+	bound := 3*ms(floor) + 5 // a request waits on two timers, then its answer is written: three wake-ups to the probe's one
+	lateOK := st["late_p99_ms"] <= bound
 	ok := rssFlat && gorFlat && len(s.fails) == 0 && s.early == 0 && st["inflight"] == 0 && st["abandoned"] > 0 && lateOK
 	word := "PASS"
 	if !ok {
@@ -64,9 +65,9 @@ func (s *target) verdict(floor time.Duration) bool {
 	fmt.Printf("%s: %s\n", s.name, word)
 	fmt.Printf("  good requests: %d, failed %d, answered before the model's time %d; after it (client side, with loopback): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		s.count, len(s.fails), s.early, ms(quantile(s.lat, 0.5)), ms(quantile(s.lat, 0.99)), ms(quantile(s.lat, 1)))
-	fmt.Printf("  server: %.0f answered, %.3f ms p99 and %.3f ms max after the model's instant (check: p99 <= the noise floor's p99 + 5 ms = %.3f ms);\n"+
+	fmt.Printf("  server: %.0f answered, %.3f ms p99 and %.3f ms max after the model's instant (check: p99 <= 3 × the noise floor's p99 + 5 ms = %.3f ms);\n"+
 		"          %.0f abandoned, %.0f in the model after the run (check: 0)\n",
-		st["processed"], st["late_p99_ms"], st["late_max_ms"], ms(floor)+5, st["abandoned"], st["inflight"])
+		st["processed"], st["late_p99_ms"], st["late_max_ms"], bound, st["abandoned"], st["inflight"])
 	fmt.Printf("  RSS: max %.1f MB in the first half, %.1f MB in the second (check: <= +10 %% + 2 MB); goroutines: max %d, then %d (check: <= +10 %% + 50)\n",
 		float64(r1)/1024, float64(r2)/1024, g1, g2)
 	fmt.Printf("  connections: %.0f conn errors (slow, silent and malformed clients), %.0f shed, %.0f refused\n",
