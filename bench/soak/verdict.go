@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -74,6 +75,10 @@ func (s *target) verdict(floor time.Duration) bool {
 		st["conn_errors"], st["conns_shed"], st["conns_refused"])
 	for _, f := range s.fails {
 		fmt.Println("  failed:", f)
+	}
+	fmt.Println("  its stderr (rate-limited):")
+	for _, l := range strings.Split(strings.TrimSpace(s.stderr.String()), "\n") {
+		fmt.Println("    " + l[:min(len(l), 300)])
 	}
 	return ok
 }

@@ -228,6 +228,7 @@ type lazyConn struct {
 	reg    *Conns
 	busy   atomic.Bool  // a request of this connection is in a handler
 	active atomic.Int64 // Unix ns of the last byte received or answer sent (or the accept)
+	heard  atomic.Bool  // a byte was ever received
 	closed atomic.Bool
 }
 
@@ -238,6 +239,9 @@ func (c *lazyConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.touch()
+		if !c.heard.Load() {
+			c.heard.Store(true)
+		}
 	}
 	return n, err
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -126,6 +127,34 @@ func TestGoneSeesTheClientLeave(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("the client's leaving went unseen")
+	}
+}
+
+// A client too slow to send its request gets 408; one that never sent a
+// byte is closed without an answer (a client's spare connection).
+func TestTimeoutsAnsweredOnlyToClientsThatSpoke(t *testing.T) {
+	t.Parallel()
+	srv := HTTP(func(ctx *fasthttp.RequestCtx) {}, "test")
+	srv.ReadTimeout = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Serve(ctx, srv, ln, time.Second)
+	for _, c := range []struct{ send, want string }{{"", ""}, {"GET / HTTP/1.1\r\nHo", "HTTP/1.1 408 Request Timeout"}} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte(c.send))
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, _ := io.ReadAll(conn)
+		conn.Close()
+		if !strings.HasPrefix(string(got), c.want) || (c.want == "" && len(got) > 0) {
+			t.Errorf("after sending %q: %q, want %q", c.send, got, c.want)
+		}
 	}
 }
 

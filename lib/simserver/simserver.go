@@ -76,14 +76,28 @@ func (q *QuietLog) Printf(format string, a ...any) {
 	fmt.Fprintf(q.W, "%s: %s%s\n", q.Name, strings.TrimSuffix(fmt.Sprintf(format, a...), "\n"), more)
 }
 
-// badRequest answers a request fasthttp could not read: 413 for a body over
-// the limit (fasthttp's own answer is a bare 400), else 400.
+// badRequest answers a request fasthttp could not read: 413 for a body
+// over the limit (fasthttp's own answer is a bare 400), 408 for a client
+// too slow to send its request, else 400. A connection that timed out
+// without sending a byte (a client that opened one it never used, as
+// HTTP clients do when they race dials) is closed without an answer, as
+// Go's own server does: an answer nobody asked for is a protocol error to
+// the client (net/http logs "Unsolicited response received on idle HTTP
+// channel").
 func badRequest(ctx *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		ctx.Error("request body over 64 KiB\n", fasthttp.StatusRequestEntityTooLarge)
-		return
+	case errors.As(err, &ne) && ne.Timeout():
+		if c, ok := ctx.Conn().(*lazyConn); ok && !c.heard.Load() {
+			c.Close() // fasthttp's answer then goes nowhere
+			return
+		}
+		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
+	default:
+		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
 	}
-	ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
 }
 
 // Serve runs srv on ln until ctx ends, then shuts it down within grace.
