@@ -2,10 +2,13 @@ package regress
 
 import (
 	"math"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perflab/perflab/lib/simserver"
 )
 
 func near(d, want, tol time.Duration) bool { return d >= want-tol && d <= want+tol }
@@ -168,14 +171,30 @@ func TestAbandonedRequestLeavesTheModel(t *testing.T) {
 	t.Parallel()
 	m, _ := ParseLR([]byte(`{"intercept":5}`), "m.json") // 5 s each
 	r := &Regression{M: m, Scale: 1}
-	gone := make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	w := simserver.NewWatch(server)
+	defer w.Stop()
 	done := make(chan bool)
 	t0 := time.Now()
-	go func() { _, _, ok := r.Process("x", t0, gone); done <- ok }()
+	go func() { _, _, ok := r.Process("x", t0, w); done <- ok }()
 	for r.inProgress.Load() != 1 {
 		time.Sleep(time.Millisecond)
 	}
-	close(gone)
+	time.Sleep(10 * time.Millisecond)
+	client.Close()
 	select {
 	case ok := <-done:
 		if ok {

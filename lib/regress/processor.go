@@ -22,16 +22,16 @@ type Regression struct {
 }
 
 // Process runs the model for one request. It returns the model's time and
-// completion instant, or false as soon as gone is closed (the client left):
-// the request then leaves the requests in progress at once and does not
-// count as finished for the others' PR3.
-func (r *Regression) Process(cmd string, arrival time.Time, gone <-chan struct{}) (time.Duration, time.Time, bool) {
+// completion instant, or false as soon as its client has gone (see
+// simserver.Watch): the request then leaves the requests in progress at
+// once and does not count as finished for the others' PR3.
+func (r *Regression) Process(cmd string, arrival time.Time, w *simserver.Watch) (time.Duration, time.Time, bool) {
 	pr1 := r.inProgress.Add(1) - 1
 	defer r.inProgress.Add(-1)
 	fin0 := r.finished.Load()
 	f := Features{PR1: float64(pr1), Type: r.M.Types[cmd], At: arrival}
 	total := r.scaled(r.M.Predict(f))
-	if !simserver.SleepUntil(arrival.Add(total), gone) {
+	if !simserver.SleepUntil(arrival.Add(total), w) {
 		return 0, time.Time{}, false
 	}
 	for i := 0; i < r.M.MaxCorrections(); i++ {
@@ -41,7 +41,7 @@ func (r *Regression) Process(cmd string, arrival time.Time, gone <-chan struct{}
 			break
 		}
 		total = p
-		if !simserver.SleepUntil(arrival.Add(total), gone) {
+		if !simserver.SleepUntil(arrival.Add(total), w) {
 			return 0, time.Time{}, false
 		}
 	}

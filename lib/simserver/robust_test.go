@@ -93,14 +93,14 @@ func TestRefuseAnswers503(t *testing.T) {
 
 // A client that closes its connection while its request waits is seen
 // within milliseconds; one that stays is not.
-func TestGoneSeesTheClientLeave(t *testing.T) {
+func TestWatchSeesTheClientLeave(t *testing.T) {
 	t.Parallel()
 	seen := make(chan time.Duration, 2)
 	h := func(ctx *fasthttp.RequestCtx) {
-		gone, stop := Gone(ctx)
-		defer stop()
+		w := NewWatch(ctx.Conn())
+		defer w.Stop()
 		t0 := time.Now()
-		if !SleepUntil(t0.Add(3*time.Second), gone) {
+		if !SleepUntil(t0.Add(3*time.Second), w) {
 			seen <- time.Since(t0)
 			return
 		}
@@ -160,15 +160,47 @@ func TestTimeoutsAnsweredOnlyToClientsThatSpoke(t *testing.T) {
 
 func TestSleepUntilIsOnTimeUnlessGone(t *testing.T) {
 	t.Parallel()
+	server, client := tcpPair(t)
+	w := NewWatch(server)
+	defer w.Stop()
 	t0 := time.Now()
-	if !SleepUntil(t0.Add(30*time.Millisecond), make(chan struct{})) || time.Since(t0) < 30*time.Millisecond {
-		t.Fatalf("woke after %v, want 30 ms", time.Since(t0))
+	if !SleepUntil(t0.Add(60*time.Millisecond), w) || time.Since(t0) < 60*time.Millisecond {
+		t.Fatalf("woke after %v, want 60 ms", time.Since(t0))
 	}
-	gone := make(chan struct{})
-	close(gone)
-	if SleepUntil(time.Now().Add(time.Hour), gone) {
+	client.Close()
+	t0 = time.Now()
+	if SleepUntil(t0.Add(time.Hour), w) || time.Since(t0) > time.Second {
 		t.Fatal("slept on though the client was gone")
 	}
+	t0 = time.Now() // a wait shorter than WatchAfter is not watched: it runs to its end
+	if !SleepUntil(t0.Add(WatchAfter/2), w) || time.Since(t0) < WatchAfter/2 {
+		t.Fatal("a short wait was cut")
+	}
+	var none *Watch
+	if !SleepUntil(time.Now().Add(WatchAfter), none) || none.Done() != nil {
+		t.Fatal("a nil watch must never fire")
+	}
+	none.Stop()
+}
+
+// tcpPair returns both ends of a loopback connection.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
 }
 
 // A full disk is counted and reported once per 10 s, and the writer in

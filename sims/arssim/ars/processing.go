@@ -14,17 +14,17 @@ import (
 type Processor interface {
 	// Process blocks for the request's simulated time and returns the
 	// model's processing time (without queueing), the instant the model
-	// said the request completes, and true; or false as soon as gone is
-	// closed (the client left): the request then leaves the model without
-	// spending its time.
-	Process(cmd string, arrival time.Time, gone <-chan struct{}) (time.Duration, time.Time, bool)
+	// said the request completes, and true; or false as soon as the
+	// request's client has gone (see simserver.Watch): the request then
+	// leaves the model without spending its time.
+	Process(cmd string, arrival time.Time, w *simserver.Watch) (time.Duration, time.Time, bool)
 }
 
 // None answers at once, for capacity checks of the load side.
 type None struct{}
 
 // Process returns at once.
-func (None) Process(_ string, arrival time.Time, _ <-chan struct{}) (time.Duration, time.Time, bool) {
+func (None) Process(_ string, arrival time.Time, _ *simserver.Watch) (time.Duration, time.Time, bool) {
 	return 0, arrival, true
 }
 
@@ -36,8 +36,8 @@ type Minimal struct {
 }
 
 // Process queues the request behind the ones before it.
-func (m *Minimal) Process(_ string, arrival time.Time, gone <-chan struct{}) (time.Duration, time.Time, bool) {
-	done, ok := m.q.serve(arrival, m.Service, gone)
+func (m *Minimal) Process(_ string, arrival time.Time, w *simserver.Watch) (time.Duration, time.Time, bool) {
+	done, ok := m.q.serve(arrival, m.Service, w)
 	return m.Service, done, ok
 }
 
@@ -60,7 +60,7 @@ func NewRandom(low, high time.Duration, seed int64) *Random {
 
 // Process queues the request behind earlier ones with the same command
 // name. Times are drawn in arrival order, so a seed repeats a run.
-func (r *Random) Process(cmd string, arrival time.Time, gone <-chan struct{}) (time.Duration, time.Time, bool) {
+func (r *Random) Process(cmd string, arrival time.Time, w *simserver.Watch) (time.Duration, time.Time, bool) {
 	r.mu.Lock()
 	d := r.Low + time.Duration(r.rng.Float64()*float64(r.High-r.Low))
 	q := r.queues[cmd]
@@ -70,7 +70,7 @@ func (r *Random) Process(cmd string, arrival time.Time, gone <-chan struct{}) (t
 	}
 	q.users++
 	r.mu.Unlock()
-	done, ok := q.serve(arrival, d, gone)
+	done, ok := q.serve(arrival, d, w)
 	r.mu.Lock()
 	if q.users--; q.users == 0 {
 		delete(r.queues, cmd) // nobody queued behind: keep the map small
@@ -100,14 +100,14 @@ type waiter struct {
 }
 
 // serve waits for the request's turn and its service time d; it returns
-// the completion instant, or false if gone was closed first.
-func (q *fifo) serve(arrival time.Time, d time.Duration, gone <-chan struct{}) (time.Time, bool) {
-	start, ok := q.acquire(arrival, gone)
+// the completion instant, or false if its client left first.
+func (q *fifo) serve(arrival time.Time, d time.Duration, cw *simserver.Watch) (time.Time, bool) {
+	start, ok := q.acquire(arrival, cw)
 	if !ok {
 		return time.Time{}, false
 	}
 	done := start.Add(d)
-	if !simserver.SleepUntil(done, gone) {
+	if !simserver.SleepUntil(done, cw) {
 		q.release(time.Now()) // the rest of its service is not spent
 		return time.Time{}, false
 	}
@@ -115,7 +115,9 @@ func (q *fifo) serve(arrival time.Time, d time.Duration, gone <-chan struct{}) (
 	return done, true
 }
 
-func (q *fifo) acquire(arrival time.Time, gone <-chan struct{}) (time.Time, bool) {
+// acquire waits for the request's turn (watching its client while it
+// queues) and returns when its service starts.
+func (q *fifo) acquire(arrival time.Time, cw *simserver.Watch) (time.Time, bool) {
 	q.mu.Lock()
 	if !q.busy {
 		q.busy = true
@@ -132,7 +134,7 @@ func (q *fifo) acquire(arrival time.Time, gone <-chan struct{}) (time.Time, bool
 	select {
 	case at := <-w.turn:
 		return later(arrival, at), true
-	case <-gone:
+	case <-cw.Done():
 	}
 	q.mu.Lock()
 	select {

@@ -235,13 +235,12 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	if s.log != nil {
 		s.logf(th, "INFO", "CMD-START: %s", cmd)
 	}
-	var gone <-chan struct{}
+	var w *simserver.Watch
 	if s.waits {
-		var stop func()
-		gone, stop = simserver.Gone(ctx)
-		defer stop()
+		w = simserver.NewWatch(ctx.Conn())
+		defer w.Stop()
 	}
-	d, done, ok := s.proc.Process(cmd, arrival, gone)
+	d, done, ok := s.proc.Process(cmd, arrival, w)
 	if !ok {
 		s.abandoned.Add(1)
 		if s.log != nil {

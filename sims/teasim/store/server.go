@@ -105,9 +105,9 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	}
 	defer s.gate.Leave()
 	arrival := time.Now()
-	gone, stop := simserver.Gone(ctx)
-	d, done, ok := s.proc.Process(cmd, arrival, gone)
-	stop()
+	w := simserver.NewWatch(ctx.Conn())
+	d, done, ok := s.proc.Process(cmd, arrival, w)
+	w.Stop()
 	if !ok {
 		s.abandoned.Add(1)
 		s.logLine(arrival, cmd, 0, "gone (the client left; the request left the model)")
