@@ -26,6 +26,7 @@ type target struct {
 	good         func(*target, *http.Client, *rand.Rand) // one good request
 	users        int
 	method, path string // what aborted clients send
+	watched      bool   // its requests wait simserver.WatchAfter or more: aborted ones are counted as abandoned
 
 	mu      sync.Mutex
 	lat     []time.Duration // good: latency − model time
