@@ -2,7 +2,8 @@
 # make bench: perflab's tools against their peers, side by side in one run,
 # interleaved (this machine is noisy), printing ratios. Installs the peers:
 # wrk and python3-locust (apt), bombardier and vegeta (go install).
-# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim|distributed ...]   (default: all)
+# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim|distributed|soak ...]   (default: all)
+# SOAK_SECONDS sets the soak's length (default 600: ten minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,6 +24,7 @@ install_peers() {
 	command -v bombardier >/dev/null || go install github.com/codesenberg/bombardier@v1.2.6
 	command -v vegeta >/dev/null || go install github.com/tsenart/vegeta/v12@v12.13.0
 	go build -o "$BIN/bench-target" ./bench/target
+	go build -o "$BIN/bench-soak" ./bench/soak
 }
 
 # timed FILE CMD...: run CMD, write "wall user sys maxrss_kb" to FILE.
@@ -217,10 +219,17 @@ print('  fire: %d requests, %d errors, peak %.0f req/s; latency p50 %.1f ms, p99
 # (9) segment start skew of pipelines/distributed.sh over ssh (bench/distributed_skew.sh)
 bench_distributed() { bash bench/distributed_skew.sh "${BENCH_SKEW_ROUNDS:-10}"; }
 
+# (10) soak: both simulators at once under good, slow, silent, aborted and malformed clients
+bench_soak() {
+	local secs=${SOAK_SECONDS:-600}
+	echo "== (10) soak: arssim and teasim for ${secs}s under a mix of good, slow, silent, aborted and malformed clients =="
+	"$BIN/bench-soak" -seconds "$secs" -arssim "$BIN/arssim" -teasim "$BIN/teasim" -model-file bench/constant-2s.json | sed 's/^/  /'
+}
+
 make -s build
 install_peers
 echo "perflab bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -srm), rounds $ROUNDS × ${SECS}s"
-for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim distributed}; do
+for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim distributed soak}; do
 	"bench_$b"
 done
 rm -rf "$OUT"

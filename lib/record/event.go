@@ -24,7 +24,8 @@ const (
 	EvLogsReset = "logs_reset" // teasim: GET /logs/reset (a load test starts)
 )
 
-// State is what arssim's GET /_arssim/state answers.
+// State is what a simulator's state endpoint answers (arssim: GET
+// /_arssim/state, teasim: GET /_teasim/state).
 type State struct {
 	Type     string  `json:"type"`
 	Faulted  bool    `json:"faulted"`
@@ -37,4 +38,29 @@ type State struct {
 	Processed int64   `json:"processed"`
 	LateP99MS float64 `json:"late_p99_ms"`
 	LateMaxMS float64 `json:"late_max_ms"`
+
+	// Abandoned: requests whose client left while they waited in the model;
+	// they left it without spending its time.
+	Abandoned int64 `json:"abandoned"`
+	// Overloaded: requests answered 503 at once beyond --max-inflight.
+	Overloaded int64 `json:"overloaded"`
+	// Conns: client connections open now; Goroutines: the process's
+	// goroutines now (one per connection and per waiting request, a few more).
+	Conns      int64 `json:"conns"`
+	Goroutines int   `json:"goroutines"`
+	// FDExhausted: accepts that failed for lack of file descriptors;
+	// ConnsShed: connections without a request in the model closed to free
+	// one; ConnsRefused: connections answered 503 and closed because none
+	// could be freed.
+	FDExhausted  int64 `json:"fd_exhausted"`
+	ConnsShed    int64 `json:"conns_shed"`
+	ConnsRefused int64 `json:"conns_refused"`
+	// ConnErrors: connections that ended in an error (malformed request,
+	// body over the limit, a timeout of a slow or idle client).
+	ConnErrors int64 `json:"conn_errors"`
+	// Failed writes to --log and --events (a full disk), and the bytes lost.
+	LogWriteErrors    int64 `json:"log_write_errors"`
+	LogBytesLost      int64 `json:"log_bytes_lost"`
+	EventsWriteErrors int64 `json:"events_write_errors"`
+	EventsBytesLost   int64 `json:"events_bytes_lost"`
 }

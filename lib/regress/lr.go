@@ -28,6 +28,8 @@ type LR struct {
 	Corrections *int `json:"corrections,omitempty"`
 	// Types maps command names (ID__fake_call) to the "type" feature; others are 0.
 	Types map[string]float64 `json:"types,omitempty"`
+	// Source names where the model was read from, for messages.
+	Source string `json:"-"`
 }
 
 // Features understood in model files.
@@ -50,6 +52,7 @@ func ParseLR(b []byte, name string) (*LR, error) {
 	if m.Unit != "" && m.Unit != "s" && m.Unit != "ms" {
 		return nil, fmt.Errorf("%s: unit must be \"s\" or \"ms\"", name)
 	}
+	m.Source = name
 	return &m, nil
 }
 
@@ -69,8 +72,15 @@ type Features struct {
 	At       time.Time // for time_of_day_s and weekday
 }
 
-// Predict returns the model's processing time (never negative).
+// Predict returns the model's processing time: never negative (a
+// prediction below 0 is 0, as in the original simulator), never beyond
+// what a time.Duration holds (Check refuses models that come near).
 func (m *LR) Predict(f Features) time.Duration {
+	return seconds(m.predictS(f), m.unit())
+}
+
+// predictS is the raw prediction in the model's unit.
+func (m *LR) predictS(f Features) float64 {
 	y := m.Intercept
 	for i, name := range m.Features {
 		var x float64
@@ -89,14 +99,26 @@ func (m *LR) Predict(f Features) time.Duration {
 		}
 		y += m.Coefficients[i] * x
 	}
-	unit := float64(time.Second)
+	return y
+}
+
+func (m *LR) unit() float64 {
 	if m.Unit == "ms" {
-		unit = float64(time.Millisecond)
+		return float64(time.Millisecond)
 	}
-	if y <= 0 || math.IsNaN(y) {
+	return float64(time.Second)
+}
+
+// seconds converts y units to a duration, 0 for y ≤ 0 or NaN, saturating
+// at the largest duration instead of wrapping to a negative one.
+func seconds(y, unit float64) time.Duration {
+	if !(y > 0) {
 		return 0
 	}
-	return time.Duration(y * unit)
+	if d := y * unit; d < float64(math.MaxInt64) {
+		return time.Duration(d)
+	}
+	return math.MaxInt64
 }
 
 // MaxCorrections is the number of correction passes (see Corrections).

@@ -1,15 +1,12 @@
 package regress
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
-	"github.com/perflab/perflab/lib/clock"
+	"github.com/perflab/perflab/lib/simserver"
 )
-
-// precise wakes every sleeping request at its model instant (one kernel
-// timer for all of them; Go's timers alone are up to a millisecond late).
-var precise = clock.New()
 
 // Regression predicts the processing time from PR1 (requests in progress at
 // arrival) and PR3 (requests finished while this one ran), sleeps the
@@ -24,14 +21,19 @@ type Regression struct {
 	finished   atomic.Int64
 }
 
-// Process runs the model for one request.
-func (r *Regression) Process(cmd string, arrival time.Time) (time.Duration, time.Time) {
+// Process runs the model for one request. It returns the model's time and
+// completion instant, or false as soon as its client has gone (see
+// simserver.Watch): the request then leaves the requests in progress at
+// once and does not count as finished for the others' PR3.
+func (r *Regression) Process(cmd string, arrival time.Time, w *simserver.Watch) (time.Duration, time.Time, bool) {
 	pr1 := r.inProgress.Add(1) - 1
 	defer r.inProgress.Add(-1)
 	fin0 := r.finished.Load()
 	f := Features{PR1: float64(pr1), Type: r.M.Types[cmd], At: arrival}
 	total := r.scaled(r.M.Predict(f))
-	precise.SleepUntil(arrival.Add(total))
+	if !simserver.SleepUntil(arrival.Add(total), w) {
+		return 0, time.Time{}, false
+	}
 	for i := 0; i < r.M.MaxCorrections(); i++ {
 		f.PR3 = float64(r.finished.Load() - fin0)
 		p := r.scaled(r.M.Predict(f))
@@ -39,15 +41,23 @@ func (r *Regression) Process(cmd string, arrival time.Time) (time.Duration, time
 			break
 		}
 		total = p
-		precise.SleepUntil(arrival.Add(total))
+		if !simserver.SleepUntil(arrival.Add(total), w) {
+			return 0, time.Time{}, false
+		}
 	}
 	r.finished.Add(1)
-	return total, arrival.Add(total)
+	return total, arrival.Add(total), true
 }
 
+// scaled multiplies d by the time scale, saturating rather than wrapping
+// around, and caps it at Max.
 func (r *Regression) scaled(d time.Duration) time.Duration {
 	if r.Scale > 0 {
-		d = time.Duration(float64(d) * r.Scale)
+		if x := float64(d) * r.Scale; x < float64(math.MaxInt64) {
+			d = time.Duration(x)
+		} else {
+			d = math.MaxInt64
+		}
 	}
 	if r.Max > 0 && d > r.Max {
 		d = r.Max

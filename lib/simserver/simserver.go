@@ -1,7 +1,10 @@
 // Package simserver holds what both simulators need around their models:
-// an HTTP server with limits that keep it up under overload and bad
-// clients, a bound on requests in the model, and a record of how late
-// answers leave against the model's instants (the simulator's own error).
+// an HTTP server with limits that keep it up under overload, bad clients
+// and a lack of file descriptors; a bound on requests in the model; word
+// of clients that left before their answer; outputs whose write errors are
+// counted and reported; the checks of absurd parameters; the JSON config
+// loader; the state record; and a record of how late answers leave against
+// the model's instants (the simulator's own error).
 package simserver
 
 import (
@@ -35,7 +38,7 @@ func HTTP(h fasthttp.RequestHandler, name string) *fasthttp.Server {
 		MaxRequestBodySize: 64 * 1024, Concurrency: 256 * 1024,
 		NoDefaultDate: true, NoDefaultServerHeader: true, CloseOnShutdown: true,
 		ErrorHandler: badRequest,
-		Logger:       &QuietLog{W: os.Stderr, Name: name, Every: 10 * time.Second},
+		Logger:       &QuietLog{W: os.Stderr, Name: name, Every: 10 * time.Second, Count: &Default.ConnErrors},
 	}
 }
 
@@ -46,6 +49,7 @@ type QuietLog struct {
 	W     io.Writer
 	Name  string
 	Every time.Duration
+	Count *atomic.Int64 // if set, counts every line, written or held back
 
 	mu      sync.Mutex
 	last    time.Time
@@ -54,6 +58,9 @@ type QuietLog struct {
 
 // Printf logs one line or counts it.
 func (q *QuietLog) Printf(format string, a ...any) {
+	if q.Count != nil {
+		q.Count.Add(1)
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := time.Now()
@@ -69,78 +76,38 @@ func (q *QuietLog) Printf(format string, a ...any) {
 	fmt.Fprintf(q.W, "%s: %s%s\n", q.Name, strings.TrimSuffix(fmt.Sprintf(format, a...), "\n"), more)
 }
 
-// badRequest answers a request fasthttp could not read: 413 for a body over
-// the limit (fasthttp's own answer is a bare 400), else 400.
+// badRequest answers a request fasthttp could not read: 413 for a body
+// over the limit (fasthttp's own answer is a bare 400), 408 for a client
+// too slow to send its request, else 400. A connection that timed out
+// without sending a byte (a client that opened one it never used, as
+// HTTP clients do when they race dials) is closed without an answer, as
+// Go's own server does: an answer nobody asked for is a protocol error to
+// the client (net/http logs "Unsolicited response received on idle HTTP
+// channel").
 func badRequest(ctx *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		ctx.Error("request body over 64 KiB\n", fasthttp.StatusRequestEntityTooLarge)
-		return
+	case errors.As(err, &ne) && ne.Timeout():
+		if c, ok := ctx.Conn().(*lazyConn); ok && !c.heard.Load() {
+			c.Close() // fasthttp's answer then goes nowhere
+			return
+		}
+		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
+	default:
+		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
 	}
-	ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
-}
-
-// Listener wraps ln so that its connections move a read or write deadline
-// later only when it would move by more than slack. fasthttp sets up to
-// three deadlines per request, each a runtime timer update (~6 % of a
-// simulator's CPU at 100k req/s, profiled). A timeout then fires between
-// Timeout − slack and Timeout after the last activity; an earlier deadline
-// or clearing one always takes effect.
-func Listener(ln net.Listener, slack time.Duration) net.Listener {
-	return &lazyListener{Listener: ln, slack: slack}
-}
-
-type lazyListener struct {
-	net.Listener
-	slack time.Duration
-}
-
-func (l *lazyListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &lazyConn{Conn: c, slack: l.slack}, nil
-}
-
-// lazyConn is used by one fasthttp worker at a time, so its deadline
-// fields need no lock.
-type lazyConn struct {
-	net.Conn
-	slack  time.Duration
-	rd, wd time.Time // the deadlines in force
-}
-
-// moved says whether a new deadline t replaces cur in force.
-func (c *lazyConn) moved(cur, t time.Time) bool {
-	return t.IsZero() || cur.IsZero() || t.Before(cur) || t.Sub(cur) > c.slack
-}
-
-func (c *lazyConn) SetReadDeadline(t time.Time) error {
-	if !c.moved(c.rd, t) {
-		return nil
-	}
-	c.rd = t
-	return c.Conn.SetReadDeadline(t)
-}
-
-func (c *lazyConn) SetWriteDeadline(t time.Time) error {
-	if !c.moved(c.wd, t) {
-		return nil
-	}
-	c.wd = t
-	return c.Conn.SetWriteDeadline(t)
-}
-
-func (c *lazyConn) SetDeadline(t time.Time) error {
-	c.rd, c.wd = t, t
-	return c.Conn.SetDeadline(t)
 }
 
 // Serve runs srv on ln until ctx ends, then shuts it down within grace.
+// Its connections are registered in Default, so that running out of file
+// descriptors sheds idle ones instead of ending the server (see Conns).
 func Serve(ctx context.Context, srv *fasthttp.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
-	ln = Listener(ln, Timeout/4)
-	go func() { errc <- srv.Serve(ln) }()
+	lln := newListener(ln, Timeout/4, Default, srv.Name)
+	srv.Handler = track(srv.Handler)
+	go func() { errc <- srv.Serve(lln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -152,20 +119,40 @@ func Serve(ctx context.Context, srv *fasthttp.Server, ln net.Listener, grace tim
 	return nil
 }
 
+// track marks a connection busy while its request is in the handler, so
+// that it is never shed for a descriptor.
+func track(h fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		c, ok := ctx.Conn().(*lazyConn)
+		if !ok {
+			h(ctx)
+			return
+		}
+		c.enter()
+		h(ctx)
+		c.leave()
+	}
+}
+
 // Gate bounds the requests in the model at once; beyond Max they are turned away.
 type Gate struct {
-	Max int // 0: no bound
-	n   atomic.Int64
+	Max    int // 0: no bound
+	n      atomic.Int64
+	turned atomic.Int64
 }
 
 // Enter admits a request or reports that the model is full (answer 503).
 func (g *Gate) Enter() bool {
 	if n := g.n.Add(1); g.Max > 0 && n > int64(g.Max) {
 		g.n.Add(-1)
+		g.turned.Add(1)
 		return false
 	}
 	return true
 }
+
+// Turned is the number of requests turned away.
+func (g *Gate) Turned() int64 { return g.turned.Load() }
 
 // Leave ends an admitted request.
 func (g *Gate) Leave() { g.n.Add(-1) }

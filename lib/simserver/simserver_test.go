@@ -9,12 +9,16 @@ import (
 
 func TestGateBoundsTheModel(t *testing.T) {
 	g := Gate{Max: 2}
-	if !g.Enter() || !g.Enter() || g.Enter() {
+	first, second, third := g.Enter(), g.Enter(), g.Enter()
+	if !first || !second || third {
 		t.Fatal("a gate of 2 must admit two and turn the third away")
 	}
 	g.Leave()
 	if g.Inflight() != 1 || !g.Enter() {
 		t.Fatal("a left request frees its place")
+	}
+	if g.Turned() != 1 {
+		t.Fatalf("turned away %d, want 1", g.Turned())
 	}
 	var open Gate
 	for i := 0; i < 1000; i++ {

@@ -48,7 +48,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		kong.Description("Simulated Alarm Receiving Software (MASCOTS 2020). POST/PUT: 200 after the model's processing time, "+
 			"500 at once while faulted; GET/DELETE: 200. Control: POST /_arssim/fault, GET /_arssim/state (loopback or token).\n\n"+
 			"Exit codes: 0 ok (stopped by a signal), 2 usage or input error."),
-		kong.Configuration(kong.JSON)); !ok {
+		kong.Configuration(simserver.JSONConfig)); !ok {
 		return code
 	}
 	return cli.Fail(stderr, "arssim", run(ctx, &f, stdout, stderr))
@@ -72,9 +72,6 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 	if f.ModelFile == "" {
 		f.ModelFile = p.ModelFile
 	}
-	if f.TimeScale <= 0 {
-		return cli.Usagef("--time-scale must be > 0")
-	}
 	if f.DetectMax < f.DetectMin {
 		return cli.Usagef("--detect-max must be >= --detect-min")
 	}
@@ -84,7 +81,7 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 	}
 	cfg := ars.Config{
 		Model: f.Model, Processing: f.Processing, MaxProcessing: f.MaxProcessing, Faults: sched, Seed: f.Seed,
-		MaxInflight: f.MaxInflight, ControlToken: f.ControlToken,
+		MaxInflight: f.MaxInflight, ControlToken: f.ControlToken, LogName: f.Log, EventsName: f.Events,
 		FaultParams: ars.FaultParams{DetectMin: f.DetectMin, DetectMax: f.DetectMax, Position: f.Position,
 			Reaction: f.Reaction, Recovery: f.Recovery, Scale: f.TimeScale},
 	}

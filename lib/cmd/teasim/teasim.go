@@ -40,23 +40,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if _, code, ok := cli.Parse("teasim", &f, args, stdout, stderr,
 		kong.Description("Simulated TeaStore WebUI: pages and actions of the real one, session state in the sessionBlob cookie, "+
 			"each answer after the RAST 2022 model's processing time (X-Process-Time).\n\nExit codes: 0 ok (stopped by a signal), 2 usage or input error."),
-		kong.Configuration(kong.JSON)); !ok {
+		kong.Configuration(simserver.JSONConfig)); !ok {
 		return code
 	}
 	return cli.Fail(stderr, "teasim", run(ctx, &f, stdout, stderr))
 }
 
 func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
-	if f.TimeScale <= 0 {
-		return cli.Usagef("--time-scale must be > 0")
-	}
 	shipped := models.FS
 	m, err := regress.Open(shipped, f.ModelFile)
 	if err != nil {
 		return cli.Usage(err)
 	}
 	store.Seed = f.Seed
-	cfg := store.Config{Model: m, TimeScale: f.TimeScale, MaxInflight: f.MaxInflight}
+	cfg := store.Config{Model: m, TimeScale: f.TimeScale, MaxInflight: f.MaxInflight, LogName: f.Log, EventsName: f.Events}
 	for _, o := range []struct {
 		path string
 		w    *io.Writer
@@ -71,7 +68,10 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 		defer w.Close()
 		*o.w = w
 	}
-	s := store.NewServer(cfg)
+	s, err := store.NewServer(cfg)
+	if err != nil {
+		return cli.Usage(err)
+	}
 	ln, err := net.Listen("tcp", f.Listen)
 	if err != nil {
 		return cli.Usage(fmt.Errorf("cannot listen on %s: %v", f.Listen, err))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,10 @@ type Config struct {
 	MaxInflight   int
 	ControlToken  string
 	Log, Events   io.Writer // may be nil
+	// LogName and EventsName name the two outputs in reports of their
+	// write errors (the flag's value); Stderr gets those reports (default os.Stderr).
+	LogName, EventsName string
+	Stderr              io.Writer
 }
 
 // Server is the simulated ARS behind a fasthttp handler.
@@ -54,6 +59,9 @@ type Server struct {
 	gate   simserver.Gate
 	thread atomic.Int64
 	start  time.Time
+	waits  bool // the model makes requests wait: watch their clients
+
+	abandoned atomic.Int64
 
 	late *simserver.Lateness
 
@@ -62,36 +70,41 @@ type Server struct {
 
 	logMu  sync.Mutex
 	log    *bufio.Writer
+	logOut *simserver.Output
 	evMu   sync.Mutex
-	events io.Writer
+	events *simserver.Output
 	stop   chan struct{}
 }
 
-// NewServer builds the model; call Start to begin the fault schedule.
+// NewServer checks the parameters (an absurd one is an error naming its
+// flag or file) and builds the model; call Start to begin the fault schedule.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), events: cfg.Events, late: simserver.NewLateness()}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, start: time.Now(), stop: make(chan struct{}), late: simserver.NewLateness(), waits: cfg.Model != "none"}
 	s.gate.Max = cfg.MaxInflight
 	scale := cfg.FaultParams.Scale
-	if scale <= 0 {
-		scale = 1
-	}
 	switch cfg.Model {
 	case "minimal":
 		s.proc = &Minimal{Service: time.Duration(float64(cfg.Processing) * scale)}
 	case "random":
 		s.proc = NewRandom(time.Duration(0.2*float64(time.Second)*scale), time.Duration(float64(cfg.Processing)*scale), cfg.Seed)
 	case "lr":
-		if cfg.LR == nil {
-			return nil, fmt.Errorf("--model lr needs a model file")
-		}
 		s.proc = &regress.Regression{M: cfg.LR, Scale: scale, Max: time.Duration(float64(cfg.MaxProcessing) * scale)}
 	case "none":
 		s.proc = None{}
-	default:
-		return nil, fmt.Errorf("--model %q: expected minimal, random, lr or none", cfg.Model)
+	}
+	stderr := cfg.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
 	}
 	if cfg.Log != nil {
-		s.log = bufio.NewWriterSize(cfg.Log, 64*1024)
+		s.logOut = simserver.NewOutput(cfg.Log, "--log "+cfg.LogName, stderr, "arssim")
+		s.log = bufio.NewWriterSize(s.logOut, 64*1024)
+	}
+	if cfg.Events != nil {
+		s.events = simserver.NewOutput(cfg.Events, "--events "+cfg.EventsName, stderr, "arssim")
 	}
 	s.faults = NewFaults(cfg.FaultParams, cfg.Seed, s.event)
 	return s, nil
@@ -145,7 +158,7 @@ func (s *Server) event(e record.Event) {
 	}
 	b, _ := json.Marshal(e)
 	s.evMu.Lock()
-	s.events.Write(append(b, '\n'))
+	s.events.Write(append(b, '\n')) // a failure is counted and reported by the Output
 	s.evMu.Unlock()
 }
 
@@ -223,7 +236,20 @@ func (s *Server) Handler(ctx *fasthttp.RequestCtx) {
 	if s.log != nil {
 		s.logf(th, "INFO", "CMD-START: %s", cmd)
 	}
-	d, done := s.proc.Process(cmd, arrival)
+	var w *simserver.Watch
+	if s.waits {
+		w = simserver.NewWatch(ctx.Conn())
+		defer w.Stop()
+	}
+	d, done, ok := s.proc.Process(cmd, arrival, w)
+	if !ok {
+		s.abandoned.Add(1)
+		if s.log != nil {
+			s.logf(th, "WARN", "CMD-GONE: %s (the client left; the request left the queue)", cmd)
+		}
+		ctx.SetConnectionClose()
+		return
+	}
 	s.late.Done(done)
 	var buf [24]byte
 	secs := strconv.AppendFloat(buf[:0], d.Seconds(), 'f', 6, 64)
@@ -268,6 +294,18 @@ func AllowControl(remote net.IP, token, want string) bool {
 	return remote != nil && remote.IsLoopback()
 }
 
+// State is what GET /_arssim/state answers.
+func (s *Server) State() record.State {
+	n, p99, mx := s.late.Accuracy()
+	st := record.State{Type: record.TypeState, Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
+		Inflight: s.gate.Inflight(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model,
+		Processed: n, LateP99MS: p99.Seconds() * 1000, LateMaxMS: mx.Seconds() * 1000,
+		Abandoned: s.abandoned.Load(), Overloaded: s.gate.Turned()}
+	simserver.Default.Fill(&st)
+	simserver.FillOutputs(&st, s.logOut, s.events)
+	return st
+}
+
 // Lateness is the record of how late answers left against the model.
 func (s *Server) Lateness() *simserver.Lateness { return s.late }
 
@@ -289,10 +327,7 @@ func (s *Server) control(ctx *fasthttp.RequestCtx) {
 			ctx.SetStatusCode(fasthttp.StatusConflict) // already faulted: ignored
 		}
 	case "/_arssim/state":
-		n, p99, mx := s.late.Accuracy()
-		b, _ := json.Marshal(record.State{Type: record.TypeState, Faulted: s.faults.Faulted(), Faults: s.faults.Count(),
-			Inflight: s.gate.Inflight(), UptimeS: time.Since(s.start).Seconds(), Model: s.cfg.Model,
-			Processed: n, LateP99MS: p99.Seconds() * 1000, LateMaxMS: mx.Seconds() * 1000})
+		b, _ := json.Marshal(s.State())
 		ctx.SetContentType("application/json")
 		ctx.SetBody(append(b, '\n'))
 	default:

@@ -14,11 +14,40 @@ type Item struct {
 // Session is what the sessionBlob cookie carries, as in the real WebUI
 // (which keeps no server-side session state).
 type Session struct {
-	UID      int    `json:"uid,omitempty"`
-	Username string `json:"user,omitempty"`
-	Cart     []Item `json:"cart,omitempty"`
-	Orders   int    `json:"orders,omitempty"`
-	PerPage  int    `json:"pp,omitempty"`
+	UID      int     `json:"uid,omitempty"`
+	Username string  `json:"user,omitempty"`
+	Cart     []Item  `json:"cart,omitempty"`
+	Orders   []Order `json:"orders,omitempty"` // the latest maxOrders
+	Placed   int     `json:"placed,omitempty"` // orders placed in all
+}
+
+// Order is a confirmed order, as the profile lists it.
+type Order struct {
+	ID       int    `json:"id"`
+	Time     int64  `json:"t"` // Unix seconds
+	Cents    int    `json:"c"`
+	Name     string `json:"n"`
+	Address1 string `json:"a1"`
+	Address2 string `json:"a2"`
+}
+
+// maxOrders bounds the orders a session blob carries (a cookie stays small).
+const maxOrders = 10
+
+// Order empties the cart into a new order.
+func (s *Session) Order(o Order) {
+	s.Placed++
+	o.ID = s.Placed
+	for _, f := range []*string{&o.Name, &o.Address1, &o.Address2} {
+		if len(*f) > 100 {
+			*f = (*f)[:100]
+		}
+	}
+	s.Orders = append(s.Orders, o)
+	if len(s.Orders) > maxOrders {
+		s.Orders = s.Orders[len(s.Orders)-maxOrders:]
+	}
+	s.Cart = nil
 }
 
 // LoggedIn reports whether a user is logged in.
@@ -42,6 +71,9 @@ func DecodeSession(v []byte) Session {
 	}
 	if len(s.Cart) > 100 {
 		s.Cart = s.Cart[:100]
+	}
+	if len(s.Orders) > maxOrders {
+		s.Orders = s.Orders[len(s.Orders)-maxOrders:]
 	}
 	return s
 }
