@@ -86,6 +86,10 @@ func (d *Decoder) Next() (*record.Plan, error) {
 	return nil, io.EOF
 }
 
+// Line is the number of the line Next last read, from 1 (fire names it in
+// its own errors about a record).
+func (d *Decoder) Line() int { return d.line }
+
 func (d *Decoder) errorf(format string, a ...any) error {
 	return fmt.Errorf("%s line %d: %s", d.name, d.line, fmt.Sprintf(format, a...))
 }
