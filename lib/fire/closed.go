@@ -136,7 +136,7 @@ func (r *runner) spawn(s *spawner) {
 		r.users.Add(1)
 		u.since = now
 		r.pool.push(u)
-		s.next += r.seg.n()
+		s.next = r.seg.nextUser(s.next)
 	}
 	if s.next >= s.to || r.halted.Load() || s.due() >= r.stopTime() {
 		s.g.spawns = slices.DeleteFunc(s.g.spawns, func(x *spawner) bool { return x == s })

@@ -122,8 +122,8 @@ func (r *runner) pace(ctx context.Context, a *arrivals) {
 	for ctx.Err() == nil {
 		t, final, end, changed := r.tl.claim(a, r.now())
 		switch {
-		case t >= end:
-			return
+		case t >= end && end < never:
+			return // every arrival before the end was taken
 		case !final:
 			r.waitChange(ctx, timer, changed, t)
 			continue

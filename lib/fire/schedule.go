@@ -26,8 +26,13 @@ func satSeconds(s float64) time.Duration {
 // satMS converts a plan's milliseconds to a duration, saturating.
 func satMS(ms float64) time.Duration { return satSeconds(ms / 1e3) }
 
-// satAdd adds two durations in [0, never], saturating at never.
-func satAdd(a, b time.Duration) time.Duration { return min(a+b, never) }
+// satAdd adds two durations of at most never, saturating at never.
+func satAdd(a, b time.Duration) time.Duration {
+	if b >= never-a {
+		return never
+	}
+	return a + b
+}
 
 // rateStage is an open-model stage: from plan time at on, arrivals come at
 // rate per second (poisson: with exponential gaps) and send sc's steps.
@@ -154,6 +159,9 @@ func (s Segment) firstUser(order, from int) int {
 	n := s.n()
 	return from + ((s.i()-1-(from+order)%n)%n+n)%n
 }
+
+// nextUser is the segment's next user after i (its own).
+func (s Segment) nextUser(i int) int { return i + s.n() }
 
 // users is how many of users 0…n-1 of the group are this segment's.
 func (s Segment) users(order, n int) int {

@@ -40,17 +40,17 @@ func planText(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// requestsPerUser runs plan against target until each of its users has
-// sent n requests and returns them per user, in the order sent: method,
+// requestsPerUser runs segment seg of plan against target until each of
+// its users has sent n requests and returns them per user, in the order sent: method,
 // URI and body. (How long that takes depends on the machine; the order of
 // each user's requests must not.)
-func requestsPerUser(t *testing.T, target, plan string, users, n int, seed *int64) map[int][]string {
+func requestsPerUser(t *testing.T, target, plan string, seg Segment, users, n int, seed *int64) map[int][]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var mu sync.Mutex
 	got, full := map[int][]string{}, 0
-	cfg := Config{Target: target, Seed: seed, trace: func(user int, req *fasthttp.Request) {
+	cfg := Config{Target: target, Seed: seed, Segment: seg, Run: "r", trace: func(user int, req *fasthttp.Request) {
 		line := fmt.Sprintf("%s %s %s", req.Header.Method(), req.URI().RequestURI(), req.Body())
 		mu.Lock()
 		defer mu.Unlock()
@@ -94,7 +94,7 @@ func TestSeedDrivesTheRequests(t *testing.T) {
 		return planText(t, "teastore", "--users", "3", "--think", "5ms", "--seed", seed)
 	}
 	run := func(seed string, override *int64) map[int][]string {
-		return requestsPerUser(t, target, plan(seed), 3, 30, override)
+		return requestsPerUser(t, target, plan(seed), Segment{}, 3, 30, override)
 	}
 	one, again, two, overridden := run("1", nil), run("1", nil), run("2", nil), run("2", ptr(int64(1)))
 	same, n, where := sameRequests(one, again)
