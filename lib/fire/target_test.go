@@ -54,4 +54,3 @@ func FuzzParseTarget(f *testing.F) {
 		}
 	})
 }
-
