@@ -128,7 +128,7 @@ func (r *runner) spawn(s *spawner) {
 	now := r.now()
 	for n := 0; s.next < s.to && n < 1024; n++ {
 		due := s.due()
-		if due > now || r.halted.Load() || due >= r.stopTime() {
+		if due > now || r.closedOver() {
 			break
 		}
 		u := r.newUser(s.g, s.next, s.gen, due)
@@ -138,7 +138,7 @@ func (r *runner) spawn(s *spawner) {
 		r.pool.push(u)
 		s.next = r.seg.nextUser(s.next)
 	}
-	if s.next >= s.to || r.halted.Load() || s.due() >= r.stopTime() {
+	if s.next >= s.to || r.closedOver() {
 		s.g.spawns = slices.DeleteFunc(s.g.spawns, func(x *spawner) bool { return x == s })
 		return
 	}
@@ -260,10 +260,10 @@ func (u *user) run(r *runner) {
 	}
 }
 
-// begin starts u's next send, unless u was stopped, the run was stopped,
-// or the send would be due at or after the plan's end.
+// begin starts u's next send, unless u was stopped or the closed model is
+// over (the plan's end, a stop).
 func (r *runner) begin(u *user) bool {
-	if u.state.Load()&stopped != 0 || r.halted.Load() || u.due >= r.stopTime() {
+	if u.state.Load()&stopped != 0 || r.closedOver() {
 		r.leave(u)
 		return false
 	}

@@ -150,8 +150,7 @@ func (r *runner) apply(ctx context.Context, it planItem, at time.Duration) (end 
 	case record.TypeStage:
 		return false, r.applyStage(ctx, it, at)
 	case record.TypeEnd:
-		r.tl.setEnd(at)
-		r.stopAt.Store(int64(at))
+		r.tl.setEnd(at) // the open model sends every arrival before it
 		r.ended.Store(true)
 		return true, nil
 	}

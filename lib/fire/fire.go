@@ -137,7 +137,6 @@ type runner struct {
 
 	users, inflight, retried, moving atomic.Int64
 	label                            atomic.Pointer[string]
-	stopAt                           atomic.Int64 // plan time: no send due at or after it starts
 	halted, abandoned, ended         atomic.Bool
 
 	errMu    sync.Mutex
@@ -173,7 +172,6 @@ func newRunner(cfg Config, planName string, out, fb, stderr io.Writer) (*runner,
 		MaxIdleConnDuration: 30 * time.Second,
 	}
 	r.pool = newPool(r, r.conns)
-	r.stopAt.Store(int64(never))
 	r.pacerDone.Store(true)
 	r.sink = newSink(out, cfg.JSONL, cfg.Host, r.outputFailed)
 	if r.segmented {
@@ -203,8 +201,10 @@ func setDefaults(cfg *Config) {
 // now is the plan clock: time since the plan's start.
 func (r *runner) now() time.Duration { return time.Since(r.t0) }
 
-// stopTime is the plan time from which no send starts (never: not set).
-func (r *runner) stopTime() time.Duration { return time.Duration(r.stopAt.Load()) }
+// closedOver: the plan's end came, or the run was stopped, so no user
+// starts another send (users mid-send finish it). Users not yet started
+// never start, however many the plan asked for.
+func (r *runner) closedOver() bool { return r.ended.Load() || r.halted.Load() }
 
 // wall is the wall-clock time of plan time d.
 func (r *runner) wall(d time.Duration) time.Time { return r.t0.Add(d) }
@@ -268,11 +268,11 @@ func (r *runner) drain() {
 	r.pool.close()
 }
 
-// quiet says whether nothing is due, sending or waiting to be sent. The
-// order of the reads matters: a task moves from the sleepers (moving) to
-// the pool's queue to a worker (busy, inflight), and each step is counted
-// before the last one is uncounted.
+// quiet says whether no send is in flight or waits to be sent. The order
+// of the reads matters: a task moves from the sleepers (moving) to the
+// pool's queue to a worker (busy, inflight), and each step is counted
+// before the last one is uncounted. (Closed-model users still sleeping
+// will not send again: the closed model is over.)
 func (r *runner) quiet() bool {
-	waiting := !r.halted.Load() && r.sl.earliest() < r.stopTime()
-	return !waiting && r.moving.Load() == 0 && r.pool.idleNow() && r.inflight.Load() == 0 && r.pacerDone.Load()
+	return r.moving.Load() == 0 && r.pool.idleNow() && r.inflight.Load() == 0 && r.pacerDone.Load()
 }
