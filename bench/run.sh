@@ -2,7 +2,7 @@
 # make bench: perflab's tools against their peers, side by side in one run,
 # interleaved (this machine is noisy), printing ratios. Installs the peers:
 # wrk and python3-locust (apt), bombardier and vegeta (go install).
-# Usage: bench/run.sh [throughput|open|memory|histo|arssim|delay|rampctl|teasim ...]   (default: all)
+# Usage: bench/run.sh [throughput|open|memory|histo|arssim|delay|rampctl|teasim|devices|skew ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -211,10 +211,16 @@ print('  fire: %d requests, %d errors, peak %.0f req/s; latency p50 %.1f ms, p99
 	sed 's/^/  /' "$OUT/tea.err" | grep "answers left" || true
 }
 
+# (9) many devices: fire's RSS per waiting device at 10^4, 10^5, 10^6 beside the previous design
+bench_devices() { bash bench/fire_devices.sh; }
+
+# (10) segment start skew: 4 local segments with a common --start-at, p99 over 20 runs
+bench_skew() { bash bench/fire_skew.sh 4 20; }
+
 make -s build
 install_peers
 echo "perflab bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -srm), rounds $ROUNDS × ${SECS}s"
-for b in ${@:-throughput open memory histo arssim delay rampctl teasim}; do
+for b in ${@:-throughput open memory histo arssim delay rampctl teasim devices skew}; do
 	"bench_$b"
 done
 rm -rf "$OUT"

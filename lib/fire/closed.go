@@ -101,7 +101,6 @@ func (r *runner) setUsers(g *group, n int, spawnRate float64, at time.Duration) 
 		})
 	}
 	g.target = n
-	r.fitConnections()
 }
 
 // stopClosed stops every closed-model user (a rate stage replaces them).
@@ -292,24 +291,4 @@ func (r *runner) think(u *user) bool {
 		return false
 	}
 	return true
-}
-
-// fitConnections follows the users with the connection cap when
-// --connections is 0: one connection per user (at least 512), at most
-// half of the open files fire may have, since the target's side usually
-// has the same limit and a server that runs out of them stops accepting.
-func (r *runner) fitConnections() {
-	if r.cfg.Connections > 0 {
-		return
-	}
-	n := 0
-	for _, g := range r.groups {
-		n += r.seg.users(g.order, g.target)
-	}
-	c := min(max(n, defaultConnections), r.connLimit)
-	if c != r.conns {
-		r.conns = c
-		r.client.SetMaxConns(c)
-		r.pool.setMax(c)
-	}
 }

@@ -43,9 +43,10 @@ type Config struct {
 	Progress    time.Duration // progress line on stderr every so often (0: none)
 	Seed        *int64        // overrides the plan header's seed (nil: the plan's)
 	Host        string        // host name written in Locust log lines
-	// Connections caps the open connections and so the sends in flight (0:
-	// one per closed-model user, at least 512, at most half the open-file
-	// limit); sends beyond it wait for one, and the wait counts as latency.
+	// Connections caps the open connections and so the sends in flight
+	// (0: 512); sends beyond wait in fire's queue, and the wait counts as
+	// latency. Connections open as sends need them: a closed model of
+	// fewer users opens one per user.
 	Connections int
 	Segment     Segment   // this fire's share of a segmented run (zero: all of it)
 	Run         string    // the run's name (segmented runs; record.ValidRunName)
@@ -73,8 +74,12 @@ func (res *Result) NothingSucceeded() bool {
 	return res.Summary.Count == 0 && res.Summary.Errors+res.Summary.Missed > 0
 }
 
-// defaultConnections is the connection cap of an open model and the least
-// one of a closed model when --connections is 0.
+// defaultConnections is the connection cap when --connections is 0. Beyond
+// a few hundred, connections cost more than they give: at 10^6 devices
+// against arssim, 10,000 of them (one per device, up to half the open-file
+// limit, the default before) held fire and arssim to 7,000–14,000 answers a
+// second where 512 sustained 17,000–20,000 and kept the schedule
+// (docs/performance.md, "Many devices").
 const defaultConnections = 512
 
 // Run executes the plan read from planR. Samples go to out, statistics
@@ -119,8 +124,7 @@ type runner struct {
 	seed      uint64
 	seedSaid  bool
 	memLimit  int64
-	connLimit int // connections at most when --connections is 0
-	conns     int // the current cap
+	conns     int // the connection cap
 
 	t0  time.Time     // the plan clock's zero (monotonic)
 	lag time.Duration // how late t0 came against StartAt
@@ -154,7 +158,7 @@ func newRunner(cfg Config, planName string, out, fb, stderr io.Writer) (*runner,
 	setDefaults(&cfg)
 	r := &runner{cfg: cfg, tgt: tgt, planName: planName, stderr: stderr, seg: cfg.Segment,
 		segmented: cfg.Segment.N > 0 || cfg.Run != "", tl: newTimeline(), sl: newSleepers(),
-		groups: map[string]*group{}, memLimit: cfg.MemLimit, connLimit: max(openFileLimit()/2, defaultConnections)}
+		groups: map[string]*group{}, memLimit: cfg.MemLimit}
 	if r.memLimit <= 0 {
 		r.memLimit = availableMemory()
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // BytesPerUser is what fire counts a started closed-model user to cost,
@@ -34,16 +33,6 @@ func availableMemory() int64 {
 		}
 	}
 	return 16 << 30
-}
-
-// openFileLimit is how many files fire may open (Go raises the soft limit
-// to the hard one at start).
-func openFileLimit() int {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil || l.Cur > 1<<24 {
-		return 1 << 16
-	}
-	return int(l.Cur)
 }
 
 // bytesText writes n bytes for people: "1.5 GB".

@@ -3,6 +3,7 @@ package fire
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // task is something a worker runs: a user's next send, an open-model
@@ -13,7 +14,11 @@ type task interface{ run(r *runner) }
 // sends in flight never exceed the connections fire may open: a task
 // beyond them waits in the queue (bytes, not a goroutine), and the wait
 // counts as its latency, as a wait for a free connection does. Workers
-// start when the queue has work and none is idle, and stay until close.
+// stay until close. Beyond the first few, a worker starts only when tasks
+// have waited a millisecond with none idle: a worker about to finish its
+// send takes a new task within microseconds, and starting one for every
+// such moment opened thousands of connections (each a dial, a stack, and
+// buffers on both sides) to a server that answered in 0.1 ms.
 type pool struct {
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -23,6 +28,7 @@ type pool struct {
 	workers int
 	max     int
 	closed  bool
+	growing bool // a grow is scheduled
 	r       *runner
 
 	queued atomic.Int64 // len(q) - head, read without the lock
@@ -52,12 +58,37 @@ func (p *pool) push(t task) {
 	case p.idle > 0:
 		p.idle--
 		p.cond.Signal()
-	case p.workers < p.max && !p.closed:
+	case p.workers < min(p.max, eagerWorkers):
+		p.start(1)
+	case p.workers < p.max && !p.growing:
+		p.growing = true
+		time.AfterFunc(growDelay, p.grow)
+	}
+	p.mu.Unlock()
+}
+
+// Workers that start at once when a task finds none idle; beyond them, a
+// worker starts for each task still waiting after growDelay.
+const (
+	eagerWorkers = 16
+	growDelay    = time.Millisecond
+)
+
+// grow starts a worker for every task that waited growDelay with none idle.
+func (p *pool) grow() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.growing = false
+	p.start(int(p.queued.Load()) - p.idle)
+}
+
+// start starts up to n workers, within max (the lock held).
+func (p *pool) start(n int) {
+	for ; n > 0 && p.workers < p.max && !p.closed; n-- {
 		p.workers++
 		p.wg.Add(1)
 		go p.work()
 	}
-	p.mu.Unlock()
 }
 
 // waiting says whether a task waits for a worker: a worker that could go on
@@ -89,19 +120,6 @@ func (p *pool) work() {
 		p.idle++
 		p.cond.Wait()
 	}
-}
-
-// setMax raises or lowers the number of workers allowed (workers beyond a
-// lowered max stay, idle or not).
-func (p *pool) setMax(n int) {
-	p.mu.Lock()
-	p.max = max(n, 1)
-	for p.workers < p.max && p.queued.Load() > int64(p.idle) && !p.closed {
-		p.workers++
-		p.wg.Add(1)
-		go p.work()
-	}
-	p.mu.Unlock()
 }
 
 // idleNow says whether no task runs or waits.

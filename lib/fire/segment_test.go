@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/perflab/perflab/lib/record"
+	"github.com/perflab/perflab/lib/rtlog"
 )
 
 // A segmented run of TeaStore sessions sends what one fire sends: each
@@ -132,5 +133,25 @@ func checkSegmentRecords(t *testing.T, r *runOut, id string, startAt time.Time) 
 				t.Fatalf("%s of %s: a record without its run and segment: %s", name, id, l)
 			}
 		}
+	}
+}
+
+// In a Locust-format log a segment's marks are lines of the logger
+// fire.segment that rtlog reads back, first and last.
+func TestSegmentMarksInALocustLog(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, ok)
+	r := runPlan(t, context.Background(), Config{Target: addr, Segment: Segment{2, 3}, Run: "night1"}, openPlan("90", "300"))
+	lines := strings.Split(strings.TrimSuffix(r.out.String(), "\n"), "\n")
+	first, isMark, err := rtlog.ParseSegment([]byte(lines[0]))
+	if err != nil || !isMark || first.Phase != record.SegmentStart || first.Segment != "2/3" || first.Run != "night1" {
+		t.Fatalf("first line %q: %+v %v", lines[0], first, err)
+	}
+	last, isMark, err := rtlog.ParseSegment([]byte(lines[len(lines)-1]))
+	if err != nil || !isMark || last.Phase != record.SegmentEnd || last.Status != record.SegmentOK || last.Count != 9 {
+		t.Fatalf("last line %q: %+v %v", lines[len(lines)-1], last, err)
+	}
+	if n := strings.Count(r.out.String(), "Response time"); n != 9 || len(lines) != 11 {
+		t.Fatalf("%d responses in %d lines, want segment 2/3's 9 of the plan's 27 between two marks", n, len(lines))
 	}
 }

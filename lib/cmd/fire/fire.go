@@ -32,7 +32,7 @@ type flags struct {
 	Interval          time.Duration    `default:"1s" help:"Length of a feedback interval."`
 	Progress          time.Duration    `default:"5s" help:"Print progress on stderr this often (0: never)."`
 	MaxInflight       int              `default:"10000" help:"Open model: sends in flight at most; arrivals beyond are counted as missed."`
-	Connections       int              `default:"0" help:"Open connections (and so sends in flight) at most; 0: 512, or one per closed-model user, at most half of fire's open-file limit. Sends beyond wait for one, and the wait counts as latency."`
+	Connections       int              `default:"0" help:"Open connections (and so sends in flight) at most; 0: 512. They open as sends need them (one per user for fewer users); sends beyond wait in fire's queue, and the wait counts as latency."`
 	RetryDelay        time.Duration    `default:"0s" help:"Repeating sends: pause between tries (the 2020 scripts: 0; at least 10ms after a transport error)."`
 	TryTimeout        time.Duration    `default:"60s" help:"Timeout of one try (and of a non-repeating send)."`
 	GiveUp            time.Duration    `default:"0s" help:"Repeating sends: give up after this long (0: never)."`
