@@ -196,9 +196,12 @@ func (r *runner) useSeed(planSeed int64, header bool) {
 	}
 	r.seedSaid = true
 	switch {
-	case r.cfg.Seed != nil:
+	case r.cfg.Seed != nil && header:
 		r.seed = uint64(*r.cfg.Seed)
 		fmt.Fprintf(r.stderr, "fire: seed %d (--seed; the plan's is %d)\n", *r.cfg.Seed, planSeed)
+	case r.cfg.Seed != nil:
+		r.seed = uint64(*r.cfg.Seed)
+		fmt.Fprintf(r.stderr, "fire: seed %d (--seed)\n", *r.cfg.Seed)
 	case header:
 		r.seed = uint64(planSeed)
 		fmt.Fprintf(r.stderr, "fire: seed %d (the plan's)\n", planSeed)

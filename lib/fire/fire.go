@@ -245,7 +245,9 @@ func (r *runner) startClock(ctx context.Context) bool {
 		r.t0 = now.Add(r.cfg.StartAt.Sub(now)) // keeps the monotonic clock
 		timer := time.NewTimer(time.Hour)
 		defer timer.Stop()
-		if !r.sleepUntil(ctx, clock.NewSingle(), timer, 0) {
+		// the last 10 ms on the precise clock: every segment's plan
+		// starts at this instant (Go's timers alone were 3 ms late)
+		if !r.sleepUntil(ctx, clock.NewSingle(), timer, 0, 10*time.Millisecond) {
 			return false
 		}
 		r.lag = r.now()

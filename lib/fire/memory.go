@@ -10,11 +10,12 @@ import (
 
 // BytesPerUser is what fire counts a started closed-model user to cost,
 // for refusing a user count that cannot fit in memory. Measured: a
-// thinking user takes about 200 bytes of live heap (its struct, its random
+// thinking user takes 149 bytes of live heap (its struct, its random
 // generator, its entry among the sleepers and in its group;
-// BenchmarkSleepingUsers), and fire's RSS at 10^6 devices was 0.6–0.7 GB
-// (bench/fire_devices.sh): 600 bytes a user with the garbage collector's
-// headroom and the run's other costs, rounded up.
+// BenchmarkSleepingUsers), and fire's peak RSS at 10^6 devices was 263 MB,
+// 276 bytes a device (bench/fire_devices.sh). 700 leaves room for the
+// garbage collector's headroom while a backlog of due users waits in the
+// queue (a slow server), and for smaller counts, where fixed costs weigh more.
 const BytesPerUser = 700
 
 // availableMemory is the memory this machine has available (Linux:

@@ -133,7 +133,7 @@ func (r *runner) pace(ctx context.Context, a *arrivals) {
 		if !r.seg.ownsArrival(k) {
 			continue
 		}
-		if !r.sleepUntil(ctx, slp, timer, t) {
+		if !r.sleepUntil(ctx, slp, timer, t, time.Millisecond) {
 			return
 		}
 		r.launch(t, st)
@@ -156,19 +156,19 @@ func (r *runner) waitChange(ctx context.Context, timer *time.Timer, changed chan
 }
 
 // sleepUntil sleeps until plan time t: a Go timer for all but the last
-// couple of milliseconds, which Go's timers round up to a whole one, then
-// the precise clock (lib/clock). False: stopped.
-func (r *runner) sleepUntil(ctx context.Context, slp *clock.Single, timer *time.Timer, t time.Duration) bool {
+// margin (Go's timers wake up to a millisecond or two late), then the
+// precise clock (lib/clock). False: stopped.
+func (r *runner) sleepUntil(ctx context.Context, slp *clock.Single, timer *time.Timer, t, margin time.Duration) bool {
 	for {
 		d := t - r.now()
 		switch {
 		case d <= 0:
 			return true
-		case d < 2*time.Millisecond:
+		case d < 2*margin:
 			slp.Sleep(d)
 			continue
 		}
-		timer.Reset(d - time.Millisecond)
+		timer.Reset(d - margin)
 		select {
 		case <-ctx.Done():
 			return false
