@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -134,28 +135,11 @@ func (r *runner) browse(u *user) bool {
 	}
 	from := u.a.from
 	for hop := 0; hop <= maxRedirects; hop++ {
-		for _, c := range b.jar {
-			req.Header.SetCookie(c.name, c.value)
-		}
-		if r.cfg.trace != nil {
-			r.cfg.trace(u.idx, req)
-		}
-		err := r.client.DoTimeout(req, resp, r.cfg.TryTimeout)
-		now := r.now()
-		smp := record.Sample{Name: pageName(path), Tries: 1, Status: resp.StatusCode(), TS: r.wall(now),
-			LatencyUS: (now - from).Microseconds(), Users: int(r.users.Load())}
-		if err != nil {
-			smp.Status, smp.Error = 0, errorClass(err)
-		}
-		for _, v := range resp.Header.Cookies() {
-			b.setCookie(v)
-		}
-		r.sink.emit(&smp, "fire."+smp.Name)
-		loc := resp.Header.Peek("Location")
-		if err != nil || smp.Status < 300 || smp.Status > 399 || len(loc) == 0 || r.abandoned.Load() {
+		loc := r.hop(u, req, resp, path, from)
+		if loc == "" || r.abandoned.Load() {
 			return true
 		}
-		path = r.resolve(path, string(loc))
+		path = r.resolve(path, loc)
 		req.Reset()
 		req.Header.SetMethod("GET")
 		req.SetRequestURI(r.tgt.URL(path))
@@ -163,6 +147,34 @@ func (r *runner) browse(u *user) bool {
 		from = r.now()
 	}
 	return true
+}
+
+// hop sends one request of a session step with the user's cookies, keeps
+// the cookies the answer sets, emits the request's sample (latency from
+// plan time from), and returns where a redirect points ("" for none).
+func (r *runner) hop(u *user, req *fasthttp.Request, resp *fasthttp.Response, path string, from time.Duration) string {
+	b := u.sess
+	for _, c := range b.jar {
+		req.Header.SetCookie(c.name, c.value)
+	}
+	if r.cfg.trace != nil {
+		r.cfg.trace(u.idx, req)
+	}
+	err := r.client.DoTimeout(req, resp, r.cfg.TryTimeout)
+	now := r.now()
+	smp := record.Sample{Name: pageName(path), Tries: 1, Status: resp.StatusCode(), TS: r.wall(now),
+		LatencyUS: (now - from).Microseconds(), Users: int(r.users.Load())}
+	if err != nil {
+		smp.Status, smp.Error = 0, errorClass(err)
+	}
+	for _, v := range resp.Header.Cookies() {
+		b.setCookie(v)
+	}
+	r.sink.emit(&smp, "fire."+smp.Name)
+	if err != nil || smp.Status < 300 || smp.Status > 399 {
+		return ""
+	}
+	return string(resp.Header.Peek("Location"))
 }
 
 // setCookie stores a Set-Cookie header's name and value (a cookie set to
