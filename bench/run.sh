@@ -2,7 +2,7 @@
 # make bench: perflab's tools against their peers, side by side in one run,
 # interleaved (this machine is noisy), printing ratios. Installs the peers:
 # wrk and python3-locust (apt), bombardier and vegeta (go install).
-# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim|distributed|soak ...]   (default: all)
+# Usage: bench/run.sh [throughput|open|memory|histo|histo_merge|arssim|delay|rampctl|teasim|distributed|soak|devices|skew ...]   (default: all)
 # SOAK_SECONDS sets the soak's length (default 600: ten minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -216,7 +216,7 @@ print('  fire: %d requests, %d errors, peak %.0f req/s; latency p50 %.1f ms, p99
 	sed 's/^/  /' "$OUT/tea.err" | grep "answers left" || true
 }
 
-# (9) segment start skew of pipelines/distributed.sh over ssh (bench/distributed_skew.sh)
+# (13) segment start skew of pipelines/distributed.sh over ssh (bench/distributed_skew.sh)
 bench_distributed() { bash bench/distributed_skew.sh "${BENCH_SKEW_ROUNDS:-10}"; }
 
 # (10) soak: both simulators at once under good, slow, silent, aborted and malformed clients
@@ -226,10 +226,16 @@ bench_soak() {
 	"$BIN/bench-soak" -seconds "$secs" -arssim "$BIN/arssim" -teasim "$BIN/teasim" -model-file bench/constant-2s.json | sed 's/^/  /'
 }
 
+# (11) many devices: fire's RSS per waiting device at 10^4, 10^5, 10^6 beside the previous design
+bench_devices() { bash bench/fire_devices.sh; }
+
+# (12) segment start skew: 4 local segments with a common --start-at, p99 over 20 runs
+bench_skew() { bash bench/fire_skew.sh 4 20; }
+
 make -s build
 install_peers
 echo "perflab bench — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -srm), rounds $ROUNDS × ${SECS}s"
-for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim distributed soak}; do
+for b in ${@:-throughput open memory histo histo_merge arssim delay rampctl teasim distributed soak devices skew}; do
 	"bench_$b"
 done
 rm -rf "$OUT"

@@ -57,6 +57,10 @@ func (o *Output) Write(p []byte) (int, error) {
 	}
 	n, err := o.w.Write(p)
 	if err != nil {
+		var pe *os.PathError // "write /dev/full: no space left on device" says the name twice
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		o.err = fmt.Errorf("writing %s: %w", o.Name, err)
 	}
 	return n, o.err

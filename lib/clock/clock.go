@@ -75,9 +75,6 @@ func (p *Precise) SleepUntil(t time.Time) {
 	<-ch
 }
 
-// Sleep sleeps for d.
-func (p *Precise) Sleep(d time.Duration) { p.SleepUntil(time.Now().Add(d)) }
-
 func (p *Precise) arm(t time.Time) {
 	p.armed = t
 	p.t.set(max(time.Until(t), time.Microsecond))

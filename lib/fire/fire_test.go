@@ -6,8 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"math"
-	"math/rand/v2"
 	"net"
 	"regexp"
 	"strings"
@@ -45,9 +43,12 @@ func runPlan(t *testing.T, ctx context.Context, cfg Config, planText string) *ru
 	t.Helper()
 	var r runOut
 	if cfg.StopTimeout == 0 {
-		cfg.StopTimeout = 5 * time.Second
+		// a run on a busy machine (the race detector, other tests) may
+		// fall behind its schedule: it sends every arrival, late
+		cfg.StopTimeout = time.Minute
 	}
-	r.sum, r.err = Run(ctx, cfg, strings.NewReader(planText), "plan", &r.out, &r.fb, &r.stderr)
+	res, err := Run(ctx, cfg, strings.NewReader(planText), "plan", &r.out, &r.fb, &r.stderr)
+	r.sum, r.err = res.Summary, err
 	return &r
 }
 
@@ -83,13 +84,14 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 func TestClosedModelOneSendPerSecondPerUser(t *testing.T) {
 	t.Parallel()
 	addr := serve(t, ok)
-	r := runPlan(t, context.Background(), Config{Target: addr}, closedPlan(3, "1000", "3500"))
+	r := runPlan(t, context.Background(), Config{Target: addr}, closedPlan(3, "1000", "3900"))
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	// each user sends at t = 0, 1, 2, 3 s
-	if r.sum.Count < 11 || r.sum.Count > 12 {
-		t.Fatalf("%d sends by 3 users in 3.5 s with 1 s think, want 12", r.sum.Count)
+	// each user sends at t = 0, 1, 2, 3 s (plus its answers' times, far
+	// below the 0.9 s left before the end)
+	if r.sum.Count != 12 {
+		t.Fatalf("%d sends by 3 users in 3.9 s with 1 s think, want 12", r.sum.Count)
 	}
 	orig := regexp.MustCompile(`^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] [^ ]+/INFO/fire\.alarm: Response time \d+ ms$`)
 	lines := strings.Split(strings.TrimSuffix(r.out.String(), "\n"), "\n")
@@ -122,8 +124,8 @@ func TestRepeatingSendSumsTries(t *testing.T) {
 	if len(s) != 1 || s[0].Tries != 4 || s[0].Status != 200 {
 		t.Fatalf("samples %+v, want one with 4 tries", s)
 	}
-	if d := time.Duration(s[0].LatencyUS) * time.Microsecond; d < 200*time.Millisecond || d > 260*time.Millisecond {
-		t.Fatalf("latency %v, want the 4 tries' sum, ~200 ms", d)
+	if d := time.Duration(s[0].LatencyUS) * time.Microsecond; d < 200*time.Millisecond {
+		t.Fatalf("latency %v, want the 4 tries' sum, at least 200 ms", d)
 	}
 }
 
@@ -151,8 +153,8 @@ func TestOpenModelHoldsRate(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if got := r.sum.Count + r.sum.Errors + r.sum.Missed; got < 3960 || got > 4040 {
-		t.Fatalf("%d arrivals in 2 s at 2000/s, want 4000 ± 1%%", got)
+	if got := r.sum.Count + r.sum.Errors + r.sum.Missed; got != 4000 {
+		t.Fatalf("%d arrivals in 2 s at 2000/s, want 4000: the schedule's", got)
 	}
 	if r.sum.Errors != 0 || r.sum.Missed != 0 {
 		t.Fatalf("errors %d missed %d", r.sum.Errors, r.sum.Missed)
@@ -180,7 +182,7 @@ func TestOpenModelRecordsStallAsLatency(t *testing.T) {
 		t.Fatal(r.err)
 	}
 	s := samples(t, r.out.Bytes())
-	if len(s) < 198 || len(s) > 202 {
+	if len(s) != 200 {
 		t.Fatalf("%d samples, want 200: the schedule must not slow down with the server", len(s))
 	}
 	if r.sum.MaxMS < 450 {
@@ -230,11 +232,12 @@ func TestBadPlanLineKeepsWhatWasMeasured(t *testing.T) {
 		pw.Close()
 	}()
 	var out, stderr bytes.Buffer
-	sum, err := Run(context.Background(), Config{Target: addr, StopTimeout: time.Second}, pr, "plan", &out, nil, &stderr)
+	res, err := Run(context.Background(), Config{Target: addr, StopTimeout: time.Second}, pr, "plan", &out, nil, &stderr)
+	sum := res.Summary
 	if err == nil || !strings.HasPrefix(err.Error(), "plan line 4: expected a JSON plan record") {
 		t.Fatalf("error %v", err)
 	}
-	if sum.Count < 4 || int64(strings.Count(out.String(), "\n")) != sum.Count {
+	if sum.Count < 2 || int64(strings.Count(out.String(), "\n")) != sum.Count {
 		t.Fatalf("measured before the bad line: %d sends, %d lines", sum.Count, strings.Count(out.String(), "\n"))
 	}
 }
@@ -245,33 +248,8 @@ func TestUnreachableTargetIsCountedNotFatal(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	r := runPlan(t, context.Background(), Config{Target: addr, TryTimeout: time.Second}, openPlan("50", "500"))
-	if r.err != nil || r.sum.Errors < 20 || r.sum.Count != 0 {
-		t.Fatalf("err %v errors %d count %d", r.err, r.sum.Errors, r.sum.Count)
-	}
-}
-
-func TestParseTarget(t *testing.T) {
-	cases := map[string]string{
-		":8089":                      "127.0.0.1:8089",
-		"localhost:1337":             "localhost:1337",
-		"http://127.0.0.1:8080/base": "127.0.0.1:8080",
-		"https://localhost":          "localhost:443",
-		"http://[::1]/x":             "[::1]:80", // found by fuzzing: was [[::1]]:80
-		"[::1]:8089":                 "[::1]:8089",
-	}
-	for in, want := range cases {
-		tg, err := ParseTarget(in)
-		if err != nil || tg.Addr != want {
-			t.Errorf("%q: %+v %v, want %s", in, tg, err, want)
-		}
-	}
-	if tg, _ := ParseTarget("http://127.0.0.1:8080/base/"); tg.URL("/x") != "http://127.0.0.1:8080/base/x" {
-		t.Errorf("base path: %s", tg.URL("/x"))
-	}
-	for _, bad := range []string{"ftp://x", "]0", ""} {
-		if _, err := ParseTarget(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
+	if r.err != nil || r.sum.Errors != 25 || r.sum.Count != 0 || !strings.Contains(r.out.String(), ": connection refused\n") {
+		t.Fatalf("err %v errors %d count %d, want the schedule's 25 errors", r.err, r.sum.Errors, r.sum.Count)
 	}
 }
 
@@ -283,19 +261,39 @@ func TestStagesChangeUsersWhileRunning(t *testing.T) {
 		`{"type":"stage","at_ms":600,"users":6,"spawn_rate":5}` + "\n" +
 		`{"type":"stage","at_ms":1600,"users":1}` + "\n" +
 		`{"type":"end","at_ms":2200}` + "\n"
+	var mu sync.Mutex
+	first, last := map[int]time.Duration{}, map[int]time.Duration{}
 	start := time.Now()
-	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true}, p)
-	if r.err != nil {
+	cfg := Config{Target: addr, trace: func(user int, _ *fasthttp.Request) {
+		d := time.Since(start)
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := first[user]; !ok {
+			first[user] = d
+		}
+		last[user] = d
+	}}
+	if r := runPlan(t, context.Background(), cfg, p); r.err != nil {
 		t.Fatal(r.err)
 	}
-	maxUsers := map[int]int{} // per 100 ms slot since start
-	for _, s := range samples(t, r.out.Bytes()) {
-		slot := int(s.TS.Sub(start) / (100 * time.Millisecond))
-		maxUsers[slot] = max(maxUsers[slot], s.Users)
+	// 2 users, then 4 more spawned at 5/s (at 0.6, 0.8, 1.0, 1.2 s), then
+	// only user 0 from 1.6 s on. The bounds are one-sided: a busy machine
+	// makes everything later, never earlier.
+	if len(first) != 6 {
+		t.Fatalf("users that sent: %v, want 0–5", first)
 	}
-	// 2 users, then 4 more spawned at 5/s (at 0.6, 0.8, 1.0, 1.2 s), then 1 from 1.6 s
-	if maxUsers[3] != 2 || maxUsers[7] < 3 || maxUsers[7] > 4 || maxUsers[9] < 4 || maxUsers[9] > 5 || maxUsers[14] != 6 || maxUsers[19] != 1 {
-		t.Fatalf("users per 100 ms: %v", maxUsers)
+	for u := 2; u < 6; u++ {
+		if at := 600*time.Millisecond + time.Duration(u-2)*200*time.Millisecond; first[u] < at {
+			t.Errorf("user %d first sent at %v, before its start at %v", u, first[u], at)
+		}
+	}
+	for u := 1; u < 6; u++ {
+		if last[u] > 2*time.Second && last[0] > last[u] {
+			t.Errorf("user %d still sent at %v, after the stage of 1 user at 1.6 s", u, last[u])
+		}
+	}
+	if last[0] < 1800*time.Millisecond {
+		t.Errorf("user 0 last sent at %v: it runs to the end at 2.2 s", last[0])
 	}
 }
 
@@ -307,11 +305,18 @@ func TestPoissonArrivalsKeepTheMeanRate(t *testing.T) {
 {"type":"stage","at_ms":0,"rate_rps":1000,"poisson":true}
 {"type":"end","at_ms":2000}
 `
-	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true, Seed: 7}, p)
+	r := runPlan(t, context.Background(), Config{Target: addr, JSONL: true, Seed: ptr(int64(7))}, p)
 	s := samples(t, r.out.Bytes())
-	// 2,000 expected; a Poisson count has a standard deviation of ~45
-	if len(s) < 1850 || len(s) > 2150 {
-		t.Fatalf("%d Poisson arrivals in 2 s at 1000/s", len(s))
+	// the schedule's own count for seed 7 (2,000 expected; a Poisson count
+	// has a standard deviation of ~45)
+	a := newArrivals(7)
+	a.add(rateStage{rate: 1000, poisson: true, sc: &scenario{steps: []*step{{}}}})
+	want := 0
+	for ; a.next() < 2*time.Second; a.pop() {
+		want++
+	}
+	if len(s) != want || want < 1850 || want > 2150 {
+		t.Fatalf("%d Poisson arrivals in 2 s at 1000/s, want the schedule's %d", len(s), want)
 	}
 	// exponential gaps: many much shorter than the 1 ms mean
 	short := 0
@@ -322,31 +327,6 @@ func TestPoissonArrivalsKeepTheMeanRate(t *testing.T) {
 	}
 	if short < len(s)/10 {
 		t.Fatalf("%d of %d gaps under 0.2 ms: not exponential (expect ~18 %%)", short, len(s))
-	}
-}
-
-// A random-order scenario draws its steps in proportion to their weights
-// (plan trace gives the production alarms their share this way).
-func TestRandomOrderFollowsWeights(t *testing.T) {
-	tgt, _ := ParseTarget(":1")
-	sc, err := compile(&record.Plan{Type: record.TypeScenario, Order: "random", Steps: []record.Request{
-		{Name: "a", Method: "POST", Path: "/a", Weight: 0.6},
-		{Name: "b", Method: "POST", Path: "/b", Weight: 0.368},
-		{Name: "alarm", Method: "POST", Path: "/alarm", Weight: 0.032},
-	}}, tgt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(42, 1))
-	n := map[string]int{}
-	const draws = 200000
-	for i := 0; i < draws; i++ {
-		n[sc.pick(i, rng).Name]++
-	}
-	for name, want := range map[string]float64{"a": 0.6, "b": 0.368, "alarm": 0.032} {
-		if got := float64(n[name]) / draws; math.Abs(got-want) > 0.005 {
-			t.Errorf("%s drawn %.4f of the time, want %.3f", name, got, want)
-		}
 	}
 }
 
@@ -368,59 +348,27 @@ func TestGroupsRunSideBySide(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	var a, aLate, b int
+	var a, b int
+	var aLast, bLast time.Duration
 	for _, s := range samples(t, r.out.Bytes()) {
 		switch s.Name {
 		case "a":
 			a++
-			if s.TS.Sub(start) > 1300*time.Millisecond {
-				aLate++
-			}
+			aLast = max(aLast, s.TS.Sub(start))
 		case "b":
 			b++
+			bLast = max(bLast, s.TS.Sub(start))
 		}
 	}
-	// a: 3 users every ~100 ms for 1 s = ~30, none after their stage of 0;
-	// b: 2 users every 200–400 ms (mean 300) for 2 s = ~13
-	if a < 20 || a > 33 || aLate > 0 || b < 9 || b > 21 {
-		t.Fatalf("a %d (after 1.3 s: %d), b %d; want ~30, 0, ~13", a, aLate, b)
+	// a: 3 users every ~100 ms for 1 s, none once their stage of 0 has
+	// passed; b: 2 users every 200–400 ms for 2 s. One-sided: a busy
+	// machine sends less, never more.
+	if a < 3 || a > 33 || b < 2 || b > 21 {
+		t.Fatalf("a %d, b %d; want ~30 and ~13", a, b)
+	}
+	if bLast < 1500*time.Millisecond || aLast > bLast-300*time.Millisecond {
+		t.Fatalf("a last answered at %v, b at %v: b runs to the end at 2 s, a stops at 1 s", aLast, bLast)
 	}
 }
 
-func TestThinkTimeIsDrawnInItsRange(t *testing.T) {
-	sc := &scenario{think: 20 * time.Second, thinkTo: 90 * time.Second}
-	rng := rand.New(rand.NewPCG(42, 1))
-	lo, hi, sum := time.Hour, time.Duration(0), time.Duration(0)
-	for i := 0; i < 10000; i++ {
-		d := sc.thinkTime(rng)
-		lo, hi, sum = min(lo, d), max(hi, d), sum+d
-	}
-	if lo < 20*time.Second || hi > 90*time.Second || hi-lo < 69*time.Second {
-		t.Fatalf("drawn from %v to %v, want the whole of 20–90 s", lo, hi)
-	}
-	if mean := sum / 10000; mean < 54*time.Second || mean > 56*time.Second {
-		t.Fatalf("mean %v, want 55 s", mean)
-	}
-	if d := (&scenario{think: time.Second}).thinkTime(rng); d != time.Second {
-		t.Fatalf("a fixed think became %v", d)
-	}
-}
-
-// --target: accepted targets dial a host:port; rejected ones say what was expected.
-func FuzzParseTarget(f *testing.F) {
-	for _, s := range []string{":8089", "127.0.0.1:1337", "http://localhost:8080/tools.descartes.teastore.webui", "https://[::1]/x", "ftp://x", "%zz"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		tgt, err := ParseTarget(s)
-		if err != nil {
-			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "--target") {
-				t.Fatalf("error %q: not one line about --target", err)
-			}
-			return
-		}
-		if _, _, err := net.SplitHostPort(tgt.Addr); err != nil {
-			t.Fatalf("%q → dial address %q: %v", s, tgt.Addr, err)
-		}
-	})
-}
+func ptr[T any](v T) *T { return &v }

@@ -2,90 +2,100 @@ package fire
 
 import (
 	"bytes"
-	"context"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/perflab/perflab/lib/record"
 	"github.com/valyala/fasthttp"
+
+	"github.com/perflab/perflab/lib/record"
 )
+
+// ---- browser sessions (plan teastore) ----
 
 // maxRedirects a browser would follow.
 const maxRedirects = 10
 
-// browser is one virtual user's session state: cookies and drawn values.
+// browser is one virtual user's session state: cookies, drawn values, and
+// where it is in the session. A session is every step in order; a step
+// with times [min, max] repeats itself and the span-1 steps after it (a
+// block) a drawn number of times, with values drawn anew each time.
 type browser struct {
-	jar  map[string]string
-	vars map[string]string
-	rng  *rand.Rand
+	jar  []cookie // in the order the server set them: the requests are the same in every run
+	vals []string // the scenario's vars, in varNames order
 	user int
+	blk  int // first step of the current block
+	pos  int // next step of the block; -1: the block has not started
+	rep  int // repetition of the block
+	reps int // repetitions drawn for it
+
+	started bool
 }
 
-func (b *browser) draw(sc *scenario) {
-	for k, v := range sc.vars {
-		b.vars[k] = strconv.Itoa(v[0] + b.rng.IntN(v[1]-v[0]+1))
+type cookie struct{ name, value string }
+
+// next returns the step u sends next, starting a new session (an empty
+// cookie jar, fresh values) after the last one; nil if the scenario's
+// sessions send nothing at all.
+func (b *browser) next(sc *scenario, rng *rand.Rand) *step {
+	for empty := 0; empty < 1000; {
+		if !b.started || b.blk >= len(sc.steps) {
+			b.jar, b.started = b.jar[:0], true
+			b.draw(sc, rng)
+			b.blk, b.pos = 0, -1
+			empty++
+		}
+		span := max(sc.steps[b.blk].Span, 1)
+		if b.pos < 0 && !b.startBlock(sc.steps[b.blk], rng) {
+			b.blk += span
+			continue
+		}
+		if b.pos == b.blk+span {
+			if b.rep++; b.rep >= b.reps {
+				b.blk, b.pos = b.blk+span, -1
+				continue
+			}
+			b.draw(sc, rng)
+			b.pos = b.blk
+		}
+		b.pos++
+		return sc.steps[b.pos-1]
+	}
+	return nil
+}
+
+// startBlock draws how often the block at st runs; false: not at all.
+func (b *browser) startBlock(st *step, rng *rand.Rand) bool {
+	n := 1
+	if len(st.Times) == 2 {
+		n = st.Times[0] + rng.IntN(st.Times[1]-st.Times[0]+1)
+	}
+	if st.Chance > 0 && rng.Float64() >= st.Chance {
+		n = 0
+	}
+	b.reps, b.rep, b.pos = n, 0, b.blk
+	return n > 0
+}
+
+func (b *browser) draw(sc *scenario, rng *rand.Rand) {
+	b.vals = b.vals[:0]
+	for _, k := range sc.varNames {
+		v := sc.vars[k]
+		b.vals = append(b.vals, strconv.Itoa(v[0]+rng.IntN(v[1]-v[0]+1)))
 	}
 }
 
-func (b *browser) expand(s string) string {
+func (b *browser) expand(sc *scenario, s string) string {
 	if !strings.Contains(s, "{") {
 		return s
 	}
-	for k, v := range b.vars {
-		s = strings.ReplaceAll(s, "{"+k+"}", v)
+	for i, k := range sc.varNames {
+		s = strings.ReplaceAll(s, "{"+k+"}", b.vals[i])
 	}
 	return strings.ReplaceAll(s, "{user}", strconv.Itoa(b.user))
-}
-
-// sessions runs browser sessions until ctx ends: each iteration starts with
-// an empty cookie jar and fresh values, and runs every step in order.
-func (r *runner) sessions(ctx context.Context, sc *scenario, rng *rand.Rand, user int, timer *time.Timer) {
-	b := &browser{rng: rng, user: user, vars: map[string]string{}}
-	think := func() bool {
-		d := sc.thinkTime(rng)
-		if d <= 0 {
-			return ctx.Err() == nil
-		}
-		timer.Reset(d)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-timer.C:
-			return true
-		}
-	}
-	for ctx.Err() == nil {
-		b.jar = map[string]string{}
-		b.draw(sc)
-		for i := 0; i < len(sc.steps); {
-			st := sc.steps[i]
-			span := max(st.Span, 1)
-			n := 1
-			if len(st.Times) == 2 {
-				n = st.Times[0] + rng.IntN(st.Times[1]-st.Times[0]+1)
-			}
-			if st.Chance > 0 && rng.Float64() >= st.Chance {
-				n = 0
-			}
-			for k := 0; k < n; k++ {
-				if k > 0 {
-					b.draw(sc)
-				}
-				for j := i; j < i+span; j++ {
-					r.inflight.Add(1)
-					r.browse(sc.steps[j], b)
-					r.inflight.Add(-1)
-					if !think() {
-						return
-					}
-				}
-			}
-			i += span
-		}
-	}
 }
 
 // pageName names a request after its page, as the TeaStore load tests do:
@@ -104,44 +114,67 @@ func pageName(path string) string {
 	return path
 }
 
-// browse sends one step like a browser: its cookies, then every redirect
-// as a GET, each request a sample named after its page.
-func (r *runner) browse(st *step, b *browser) {
+// browse sends u's next session step like a browser: its cookies, then
+// every redirect as a GET, each request a sample named after its page.
+// false: the scenario's sessions send nothing, so the user has nothing to do.
+func (r *runner) browse(u *user) bool {
+	b := u.sess
+	st := b.next(u.sc, u.rng)
+	if st == nil {
+		return false
+	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	st.tmpl.CopyTo(req)
-	path := b.expand(st.Path)
+	path := b.expand(u.sc, st.Path)
 	req.SetRequestURI(r.tgt.URL(path))
 	if st.Body != "" {
-		req.SetBodyString(b.expand(st.Body))
+		req.SetBodyString(b.expand(u.sc, st.Body))
 	}
+	from := u.a.from
 	for hop := 0; hop <= maxRedirects; hop++ {
-		for k, v := range b.jar {
-			req.Header.SetCookie(k, v)
+		loc := r.hop(u, req, resp, path, from)
+		if loc == "" || r.abandoned.Load() {
+			return true
 		}
-		t0 := time.Now()
-		err := r.client.DoTimeout(req, resp, r.cfg.TryTimeout)
-		smp := record.Sample{Name: pageName(path), Tries: 1, Status: resp.StatusCode()}
-		smp.TS = time.Now()
-		smp.LatencyUS = smp.TS.Sub(t0).Microseconds()
-		smp.Users = int(r.users.Load())
-		if err != nil {
-			smp.Status, smp.Error = 0, err.Error()
-		}
-		resp.Header.VisitAllCookie(func(_, v []byte) { b.setCookie(v) })
-		r.sink.emit(&smp, "fire."+smp.Name)
-		loc := resp.Header.Peek("Location")
-		if err != nil || smp.Status < 300 || smp.Status > 399 || len(loc) == 0 || r.abandonCtx.Err() != nil {
-			return
-		}
-		path = r.resolve(path, string(loc))
+		path = r.resolve(path, loc)
 		req.Reset()
 		req.Header.SetMethod("GET")
 		req.SetRequestURI(r.tgt.URL(path))
 		resp.Reset()
+		from = r.now()
 	}
+	return true
+}
+
+// hop sends one request of a session step with the user's cookies, keeps
+// the cookies the answer sets, emits the request's sample (latency from
+// plan time from), and returns where a redirect points ("" for none).
+func (r *runner) hop(u *user, req *fasthttp.Request, resp *fasthttp.Response, path string, from time.Duration) string {
+	b := u.sess
+	for _, c := range b.jar {
+		req.Header.SetCookie(c.name, c.value)
+	}
+	if r.cfg.trace != nil {
+		r.cfg.trace(u.idx, req)
+	}
+	err := r.client.DoTimeout(req, resp, r.cfg.TryTimeout)
+	now := r.now()
+	smp := record.Sample{Name: pageName(path), Tries: 1, Status: resp.StatusCode(), TS: r.wall(now),
+		LatencyUS: (now - from).Microseconds(), Users: int(r.users.Load())}
+	if err != nil {
+		smp.Status, smp.Error = 0, errorClass(err)
+	}
+	for _, v := range resp.Header.Cookies() {
+		b.setCookie(v)
+	}
+	r.sink.emit(&smp, "fire."+smp.Name)
+	if err != nil || smp.Status < 300 || smp.Status > 399 {
+		return ""
+	}
+	return string(resp.Header.Peek("Location"))
 }
 
 // setCookie stores a Set-Cookie header's name and value (a cookie set to
@@ -152,12 +185,19 @@ func (b *browser) setCookie(h []byte) {
 	if !ok {
 		return
 	}
-	k := string(bytes.TrimSpace(name))
+	k := bytes.TrimSpace(name)
+	i := slices.IndexFunc(b.jar, func(c cookie) bool { return c.name == string(k) })
 	if bytes.Contains(bytes.ToLower(attrs), []byte("max-age=0")) || len(val) == 0 {
-		delete(b.jar, k)
+		if i >= 0 {
+			b.jar = slices.Delete(b.jar, i, i+1)
+		}
 		return
 	}
-	b.jar[k] = string(val)
+	if i >= 0 {
+		b.jar[i].value = string(val)
+		return
+	}
+	b.jar = append(b.jar, cookie{string(k), string(val)})
 }
 
 // resolve turns a Location into a path on the target, as a browser would.

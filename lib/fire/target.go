@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -15,21 +16,32 @@ type Target struct {
 	Base string // path prefix without trailing slash
 }
 
-// ParseTarget accepts "host:port", ":port" (127.0.0.1), or an http(s) URL.
+// ParseTarget accepts "host:port", ":port" (127.0.0.1), or an http(s) URL
+// (its port defaults to the scheme's). Errors say what was expected.
 func ParseTarget(s string) (Target, error) {
 	orig := s
+	bad := func(why string) (Target, error) {
+		return Target{}, fmt.Errorf("--target %q: %s", orig, why)
+	}
+	const expected = "expected host:port, :port or an http(s) URL"
 	if s == "" {
-		return Target{}, fmt.Errorf("empty --target")
+		return bad(expected)
 	}
 	if !strings.Contains(s, "://") {
+		if _, err := strconv.Atoi(s); err == nil {
+			return bad(fmt.Sprintf("expected host:port or :port (did you mean \":%s\"?)", s))
+		}
 		if strings.HasPrefix(s, ":") {
 			s = "127.0.0.1" + s
+		}
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return bad("expected host:port or :port, or an http(s) URL")
 		}
 		s = "http://" + s
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return Target{}, fmt.Errorf("bad --target %q: expected host:port, :port or an http(s) URL", orig)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+		return bad(expected)
 	}
 	t := Target{TLS: u.Scheme == "https", Host: u.Host, Base: strings.TrimSuffix(u.Path, "/")}
 	host, port := u.Hostname(), u.Port() // brackets of an IPv6 literal removed
@@ -39,13 +51,16 @@ func ParseTarget(s string) (Target, error) {
 			port = "443"
 		}
 	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return bad(fmt.Sprintf("port %q: expected 1 to 65535", port))
+	}
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	t.Addr = net.JoinHostPort(host, port)
-	if _, _, err := net.SplitHostPort(t.Addr); err != nil || strings.ContainsAny(host, "[]") {
-		return Target{}, fmt.Errorf("bad --target %q: expected host:port, :port or an http(s) URL", orig)
+	if strings.ContainsAny(host, "[]/ ") {
+		return bad(expected)
 	}
+	t.Addr = net.JoinHostPort(host, port)
 	return t, nil
 }
 

@@ -142,6 +142,10 @@ func (d *Decoder) next() (*record.Plan, error) {
 	return nil, io.EOF
 }
 
+// Line is the number of the line Next last read, from 1 (fire names it in
+// its own errors about a record).
+func (d *Decoder) Line() int { return d.line }
+
 func (d *Decoder) errorf(format string, a ...any) error {
 	msg := fmt.Sprintf(format, a...)
 	if len(msg) > 300 { // encoding/json's messages may quote a field name of any length
