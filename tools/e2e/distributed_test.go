@@ -18,20 +18,6 @@ import (
 // The acceptance of issue 14's "many machines": four segments of one plan on
 // four SSH test hosts against arssim, with the real fire and histo.
 
-// needSegmentedTools skips until fire has --segment and histo checks
-// completeness (both land from other branches; the coordinator removes this
-// skip after merging them).
-func needSegmentedTools(t *testing.T) {
-	t.Helper()
-	for _, c := range []struct{ tool, flag string }{{"fire", "--segment"}, {"fire", "--start-at"}, {"histo", "--allow-incomplete"}} {
-		out, _ := exec.Command(filepath.Join(bin, c.tool), "--help").CombinedOutput()
-		if !strings.Contains(string(out), c.flag) {
-			t.Skipf("%s has no %s yet (issue 14, on its own branch): the real distributed run waits for it; "+
-				"distributed_standin_test.go tests the pipeline with a stand-in meanwhile", c.tool, c.flag)
-		}
-	}
-}
-
 // samples reads the sample records of JSON-lines files.
 func samples(t *testing.T, files ...string) []record.Sample {
 	t.Helper()
@@ -86,7 +72,6 @@ func segFiles(dir, pattern string, n int) []string {
 // feedback files.
 func TestDistributedOpenModelIsExact(t *testing.T) {
 	t.Parallel()
-	needSegmentedTools(t)
 	_, hosts := testHosts(t, 4)
 	port := arssim(t, "--model", "none")
 	dir := filepath.Join(t.TempDir(), "run")
@@ -143,7 +128,6 @@ func TestDistributedOpenModelIsExact(t *testing.T) {
 // split 2 users a segment — the same count as one unsegmented fire.
 func TestDistributedClosedModelIsExact(t *testing.T) {
 	t.Parallel()
-	needSegmentedTools(t)
 	_, hosts := testHosts(t, 4)
 	port := arssim(t, "--model", "none")
 	dir := filepath.Join(t.TempDir(), "run")
@@ -174,7 +158,6 @@ func TestDistributedClosedModelIsExact(t *testing.T) {
 // the pipeline exits non-zero and the manifest shows the segment.
 func TestDistributedKilledSegmentIsFlagged(t *testing.T) {
 	t.Parallel()
-	needSegmentedTools(t)
 	c, hosts := testHosts(t, 4)
 	port := arssim(t, "--model", "none")
 	dir := filepath.Join(t.TempDir(), "run")
