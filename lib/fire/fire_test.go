@@ -248,7 +248,7 @@ func TestUnreachableTargetIsCountedNotFatal(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	r := runPlan(t, context.Background(), Config{Target: addr, TryTimeout: time.Second}, openPlan("50", "500"))
-	if r.err != nil || r.sum.Errors != 25 || r.sum.Count != 0 || !strings.Contains(r.out.String(), ": connection refused\n") {
+	if r.err != nil || r.sum.Errors != 25 || r.sum.Count != 0 || !strings.Contains(r.out.String(), `: "connection refused"`+"\n") {
 		t.Fatalf("err %v errors %d count %d, want the schedule's 25 errors", r.err, r.sum.Errors, r.sum.Count)
 	}
 }

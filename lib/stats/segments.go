@@ -27,6 +27,9 @@ type segments struct {
 	segs map[string]*segment // by "I/N"
 	runs map[string]bool
 	none int64 // sends read outside any segment, in a segmented run
+	// empty: inputs that held nothing (a segment killed before it wrote a
+	// line), told apart from other inputs' errors only in a segmented run
+	empty []string
 }
 
 type segment struct {
@@ -115,6 +118,9 @@ func (g *segments) judge(sum *record.Stats, o CompletenessOptions, stopped bool)
 	}
 	if g.none > 0 {
 		why = append(why, fmt.Sprintf("%d sends belong to no segment", g.none))
+	}
+	for _, name := range g.empty {
+		why = append(why, fmt.Sprintf("%s: empty (a segment that wrote nothing?)", name))
 	}
 	if stopped {
 		why = append(why, "histo was stopped before the end of its input")

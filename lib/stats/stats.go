@@ -204,6 +204,8 @@ func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, e
 	}
 	var sources []*source
 	var m merger
+	var empty []string
+	var noLines error
 	for _, in := range inputs {
 		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note, groups: groups,
 			segs: r.segs, n: InputCounts{Name: in.Name}}
@@ -221,10 +223,23 @@ func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, e
 			what := "empty"
 			if n := s.n.Unrecognised + malformed; n > 0 {
 				what = fmt.Sprintf("%d lines, %d of them malformed", n, malformed)
+			} else {
+				empty = append(empty, in.Name)
 			}
-			return sources, m, fmt.Errorf("%s: %w (%s)", in.Name, ErrNoLines, what)
+			if noLines == nil {
+				noLines = fmt.Errorf("%s: %w (%s)", in.Name, ErrNoLines, what)
+			}
 		}
 	}
+	// An empty input beside segments is a segment that wrote nothing (one
+	// killed before its start mark): the run is incomplete, not unreadable.
+	if noLines != nil && !(r.segs.segmented() && len(empty) == countNoLines(sources)) {
+		return sources, m, noLines
+	}
+	for _, name := range empty {
+		note(fmt.Sprintf("histo: warning: %s: empty: counted as a segment that wrote nothing", name))
+	}
+	r.segs.empty = empty
 	heap.Init(&m)
 	return sources, m, nil
 }
@@ -265,3 +280,14 @@ func isStop(err error) bool {
 }
 
 func writeJSON(w *bufio.Writer, v any) error { return jsonl.Write(w, v) }
+
+// countNoLines counts the inputs without one recognised line.
+func countNoLines(sources []*source) int {
+	n := 0
+	for _, s := range sources {
+		if s.n.Recognised() == 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -4,9 +4,11 @@ package arssim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -54,12 +56,26 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return cli.Fail(stderr, "arssim", run(ctx, &f, stdout, stderr))
 }
 
+// open opens --log or --events ("-": stdout). Not a cli.Output: its first
+// error sticks, while the simulator keeps trying (simserver.Output counts
+// and reports each failed write), so a disk that frees up is written again.
 func open(path string, stdout io.Writer) (io.WriteCloser, error) {
-	if path == "" {
+	switch path {
+	case "":
 		return nil, nil
+	case "-":
+		return nopCloser{stdout}, nil
 	}
-	return cli.CreateOut(path, stdout)
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, cli.Usagef("%s: %v", path, errors.Unwrap(err))
+	}
+	return f, nil
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 func run(ctx context.Context, f *flags, stdout, stderr io.Writer) error {
 	p := ars.Presets[f.Preset]

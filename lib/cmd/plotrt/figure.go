@@ -16,11 +16,11 @@ import (
 
 // figure reads the inputs and builds the chart the flags ask for.
 func figure(ctx context.Context, f *flags, stdin io.Reader, probs *record.Problems) (*plot.Figure, string, error) {
-	data, err := read(ctx, f.Files, f.Label, stdin, probs)
+	data, err := read(ctx, f.Files, f.Label, stdin, probs, false)
 	if err != nil {
 		return nil, "", err
 	}
-	evs, err := read(ctx, f.Events, nil, stdin, probs)
+	evs, err := read(ctx, f.Events, nil, stdin, probs, true)
 	if err != nil {
 		return nil, "", err
 	}

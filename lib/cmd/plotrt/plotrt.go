@@ -27,8 +27,8 @@ type flags struct {
 	Format     string           `default:"auto" enum:"auto,png,svg,html" help:"Output format; auto: by the extension of -o."`
 	Kind       string           `default:"auto" enum:"auto,rt,load,dist" help:"Chart: rt (response time over time), load (latency against load), dist (percentile distribution); auto picks by input."`
 	Title      string           `help:"Figure title."`
-	Label      []string         `help:"Names of the inputs in legends, in order (default: the run directory's or the file's name)."`
-	Events     []string         `help:"arssim --events files whose fault windows are shaded."`
+	Label      []string         `sep:"none" help:"Name of an input in legends (repeatable, in order of the inputs) (default: the run directory's or the file's name)."`
+	Events     []string         `sep:"none" help:"An arssim --events file whose fault windows are shaded (repeatable)."`
 	Limits     string           `default:"auto" help:"Requirement lines: checks like 'p99<=2s', 'study' (10 s mean, 30 s max), 'none', or auto (the input's verdict or rampctl result; none without one)."`
 	FaultBnd   string           `name:"fault-band" default:"" help:"Draw the expected fault band, e.g. 28s-36s (the study's)."`
 	LogY       bool             `name:"log-y" help:"Logarithmic y axis."`
@@ -120,8 +120,10 @@ func writeOut(path string, b []byte, stdout io.Writer) error {
 }
 
 // read reads every input with the tools' one record reader; an input with
-// nothing plotrt can use is an error naming it.
-func read(ctx context.Context, names, labels []string, stdin io.Reader, p *record.Problems) ([]*plot.Data, error) {
+// nothing plotrt can use is an error naming it, unless emptyOK (--events: a
+// run without faults writes an empty events file) and nothing in it was
+// malformed.
+func read(ctx context.Context, names, labels []string, stdin io.Reader, p *record.Problems, emptyOK bool) ([]*plot.Data, error) {
 	var out []*plot.Data
 	for i, n := range names {
 		r, err := cli.OpenIn(n, stdin)
@@ -133,7 +135,7 @@ func read(ctx context.Context, names, labels []string, stdin io.Reader, p *recor
 		if err != nil {
 			return nil, cli.Usage(err)
 		}
-		if d.Empty() {
+		if d.Empty() && !(emptyOK && d.Malformed == 0) {
 			return nil, cli.Usage(emptyError(d))
 		}
 		d.Name = inputLabel(n, names)
