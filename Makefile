@@ -64,6 +64,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLR$$' -fuzztime $(FUZZTIME) ./lib/regress
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./lib/plot
 	$(GO) test -run '^$$' -fuzz '^FuzzRequests$$' -fuzztime $(FUZZTIME) ./sims/teasim/store
+	$(GO) test -run '^$$' -fuzz '^FuzzReadWorkers$$' -fuzztime $(FUZZTIME) ./lib/ramp
+	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) ./lib/simserver
 
 # make bench: our tools against their peers, side by side (installs the peers).
 bench: build

@@ -60,8 +60,8 @@ bg arssim2 arssim --listen "127.0.0.1:$PORT" --model minimal --time-scale "$SCAL
 wait_port "$PORT"
 STEP=$(awk -v s="$SCALE" 'BEGIN { d = 80 * s; if (d < 4) d = 4; printf "%ds", d }')
 set +e
-run rampctl --exec "ALARM_THINK=$ALARM_THINK locust -f $LOCUSTFILE --headless -u {users} -r {users} -t {duration} --host http://127.0.0.1:$PORT --logfile $RUN/locust_step.log --loglevel INFO --only-summary >/dev/null 2>&1" \
-	--exec-log "$RUN/locust_step.log" --time-scale "$SCALE" --max-p99 3s --start 5 --max-users "$MAXU" \
+run rampctl --exec "ALARM_THINK=$ALARM_THINK locust -f $LOCUSTFILE --headless -u {users} -r {users} -t {duration} --host http://127.0.0.1:$PORT --logfile {log} --loglevel INFO --only-summary >/dev/null 2>&1" \
+	--exec-dir "$RUN/levels" --time-scale "$SCALE" --max-p99 3s --start 5 --max-users "$MAXU" \
 	--step-duration "$STEP" --warmup 1s --legacy-log "$RUN/parameter-variation.log" >"$RUN/steps.jsonl" 2>"$RUN/rampctl.stderr"
 RC=$?
 set -e

@@ -78,6 +78,7 @@ type FireConfig struct {
 	Workers []Worker
 	Run     string        // the run's name (fire --run), with Workers
 	Lead    time.Duration // with Workers: the common plan start is this far after starting them
+	Seed    int64         // the plan header's seed: every random draw of fire's
 }
 
 // stageLead is how far ahead of its instant a worker's stage is sent, so
@@ -98,7 +99,7 @@ func StartFire(cfg FireConfig) (*FireDriver, error) {
 		return nil, err
 	}
 	for _, p := range d.procs {
-		p.enc.Encode(plan.Header("rampctl", 42))
+		p.enc.Encode(plan.Header("rampctl", cfg.Seed))
 		if err := p.enc.Flush(); err != nil {
 			err = d.exited(len(d.procs) - 1)
 			d.Close()

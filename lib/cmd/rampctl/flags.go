@@ -20,6 +20,7 @@ type flags struct {
 	StartLead time.Duration    `default:"3s" help:"With --workers: the workers' common plan start (fire --start-at) is this long after they are started."`
 	PlanCmd   string           `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
 	Think     time.Duration    `default:"1s" help:"Default workload: the alarm devices' think time."`
+	Seed      int64            `default:"42" help:"Seed of the plan rampctl sends fire (every random draw of the run); a --plan-cmd plan must carry the same seed (plan --seed)."`
 	Exec      string           `help:"Run a foreign load tester per level instead of fire: a shell command with {users}, {duration} (e.g. 120s) and {log}, writing a Locust-format log to {log} (or to its stdout)."`
 	ExecLog   string           `help:"With --exec: a log file the tester appends to instead of {log}; rampctl reads what each level appended and never deletes or truncates it."`
 	ExecDir   string           `help:"With --exec: where each level's log is kept (default: beside -o, named after it with .levels; a new temporary directory when -o is stdout)."`

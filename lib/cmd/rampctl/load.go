@@ -27,7 +27,7 @@ func loadFunc(f *flags) func(int) (ramp.Load, error) {
 		if err != nil {
 			return ramp.Load{}, err
 		}
-		return readLoad(out, cmdline)
+		return readLoad(out, cmdline, f.Seed)
 	}
 }
 
@@ -70,7 +70,7 @@ func runPlanCmd(cmdline string) (*bytes.Buffer, error) {
 // readLoad keeps every scenario of a plan and the first stage of each
 // group (a plan with groups, like plan production, sets them all at a
 // level); the rest (later stages, the end) is rampctl's to decide.
-func readLoad(r io.Reader, cmdline string) (ramp.Load, error) {
+func readLoad(r io.Reader, cmdline string, seed int64) (ramp.Load, error) {
 	dec := plan.NewDecoder(r, "--plan-cmd output")
 	var l ramp.Load
 	scenario, staged := map[string]bool{}, map[string]bool{}
@@ -83,6 +83,9 @@ func readLoad(r io.Reader, cmdline string) (ramp.Load, error) {
 			return ramp.Load{}, err
 		}
 		switch {
+		case rec.Type == record.TypePlan && rec.Seed != 0 && rec.Seed != seed:
+			// a seed in the plan that the run ignores would look reproducible and not be
+			return ramp.Load{}, fmt.Errorf("--plan-cmd %q writes seed %d, but rampctl sends fire seed %d: give both the same seed (rampctl --seed, plan --seed)", cmdline, rec.Seed, seed)
 		case rec.Type == record.TypeScenario:
 			l.Scenarios = append(l.Scenarios, rec)
 			scenario[rec.Group] = true

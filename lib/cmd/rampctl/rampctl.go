@@ -191,7 +191,7 @@ func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err er
 		}
 		return (&ramp.ExecDriver{Template: s.f.Exec, LogFile: s.f.ExecLog, Dir: dir, Stderr: s.stderr}).Measure(level), func() {}, nil
 	}
-	cfg := ramp.FireConfig{Target: s.f.Target, Interval: s.f.Interval, Load: loadFunc(s.f), Stderr: s.stderr,
+	cfg := ramp.FireConfig{Seed: s.f.Seed, Target: s.f.Target, Interval: s.f.Interval, Load: loadFunc(s.f), Stderr: s.stderr,
 		Args: []string{"--stop-timeout", "5s"}}
 	if err := s.fireWhere(&cfg); err != nil {
 		return nil, nil, err
