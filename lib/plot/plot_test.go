@@ -3,22 +3,18 @@ package plot
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	charts "github.com/vicanso/go-charts/v2"
 
+	"github.com/perflab/perflab/lib/golden"
 	"github.com/perflab/perflab/lib/hist"
 	"github.com/perflab/perflab/lib/jsonl"
 	"github.com/perflab/perflab/lib/record"
 	"github.com/perflab/perflab/lib/requirement"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // The clock labels are local time; the golden files are drawn in UTC.
 func init() { time.Local = time.UTC }
@@ -87,24 +83,6 @@ func writeJSON(t *testing.T, b *strings.Builder, s record.Stats) {
 	b.Write(out)
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./lib/plot -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		os.WriteFile(path+".got", got, 0o644)
-		t.Fatalf("%s differs from the golden file (see %s.got; go test ./lib/plot -update accepts it)", name, path)
-	}
-}
-
 func render(t *testing.T, fig *Figure, err error, format string) []byte {
 	t.Helper()
 	if err != nil {
@@ -131,7 +109,7 @@ func TestResponseTimeSVG(t *testing.T) {
 	if len(fig.Bands) != 2 || !fig.Bands[1].Vertical || fig.Bands[1].X1-fig.Bands[1].X0 != 33 || !fig.XTime {
 		t.Fatalf("bands %+v: want the fault band and one 33 s fault window on a clock axis", fig.Bands)
 	}
-	golden(t, "response-time.svg", render(t, fig, err, "svg"))
+	golden.Check(t, "response-time.svg", render(t, fig, err, "svg"))
 }
 
 // A time-scaled run is drawn in model time on both axes: the 33 s real
@@ -149,7 +127,7 @@ func TestResponseTimeModelTime(t *testing.T) {
 	if !strings.Contains(fig.XLabel, "Model time") || !strings.Contains(fig.YLabel, "model time") {
 		t.Fatalf("labels %q, %q", fig.XLabel, fig.YLabel)
 	}
-	golden(t, "response-time-model.svg", render(t, fig, err, "svg"))
+	golden.Check(t, "response-time-model.svg", render(t, fig, err, "svg"))
 	fig, err = ResponseTime([]*Data{d}, RTOptions{Title: "Model clock", ClockStart: 10 * 3600})
 	ticks := fig.xTicks(&frame{x0: 0, x1: 1180})
 	if err != nil || ticks[0].Label != "10:00" || ticks[1].Label != "10:02" {
@@ -177,7 +155,7 @@ func TestLoadDrawsTheCheckedMetric(t *testing.T) {
 		len(fig.HLines) != 1 || fig.HLines[0].Y != 2 {
 		t.Fatalf("saturation %+v, limits %+v", fig.VLines, fig.HLines)
 	}
-	golden(t, "load-p99.svg", render(t, fig, err, "svg"))
+	golden.Check(t, "load-p99.svg", render(t, fig, err, "svg"))
 }
 
 func TestLoadFromLegacyLog(t *testing.T) {
@@ -187,7 +165,7 @@ func TestLoadFromLegacyLog(t *testing.T) {
 		t.Fatalf("steps %+v, result %+v", d.Steps, d.Result)
 	}
 	fig, err := Load([]*Data{d}, LoadOptions{Title: "Saturation", Limits: LimitLines(requirement.Study().Checks, nil)})
-	golden(t, "load-legacy.svg", render(t, fig, err, "svg"))
+	golden.Check(t, "load-legacy.svg", render(t, fig, err, "svg"))
 }
 
 // The distribution runs from the exact minimum at 0 % to the exact maximum
@@ -204,7 +182,7 @@ func TestDistribution(t *testing.T) {
 		fig.XTicks[len(fig.XTicks)-1] != (Tick{60, "100%"}) || fig.YLabel != "Response time (s, model time)" {
 		t.Fatalf("curve %v → %v (%q), ticks %v", s.X, s.Y, s.Name, fig.XTicks)
 	}
-	golden(t, "distribution.svg", render(t, fig, err, "svg"))
+	golden.Check(t, "distribution.svg", render(t, fig, err, "svg"))
 }
 
 // Every figure kind, PNG and SVG, with events, bands and several inputs,

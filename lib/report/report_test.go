@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,10 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perflab/perflab/lib/golden"
 	"github.com/perflab/perflab/lib/record"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func init() { time.Local = time.UTC }
 
@@ -43,25 +41,7 @@ func TestReportGolden(t *testing.T) {
 	if !bytes.Contains(page, []byte("font/ttf;base64,AAEAAA")) {
 		t.Fatal("the figures' font is not embedded")
 	}
-	golden(t, "run.html", fontData.ReplaceAll(page, []byte("base64,FONT)")))
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./lib/report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		os.WriteFile(path+".got", got, 0o644)
-		t.Fatalf("%s differs from the golden file (see %s.got; go test ./lib/report -update accepts it)", name, path)
-	}
+	golden.Check(t, "run.html", fontData.ReplaceAll(page, []byte("base64,FONT)")))
 }
 
 // What a reader looks for is on the page, with the numbers of the records.

@@ -1,14 +1,14 @@
 package store
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/perflab/perflab/lib/golden"
 )
 
 // lines is a page as TeaStore's HTTP Load Generator sees it (its Lua
@@ -148,8 +148,6 @@ func TestJMeterExtractions(t *testing.T) {
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite the golden pages in testdata/pages")
-
 // Golden pages: every page as a client sees it, byte for byte. After a
 // deliberate change: go test ./sims/teasim/store -run Golden -update.
 func TestGoldenPages(t *testing.T) {
@@ -173,26 +171,6 @@ func TestGoldenPages(t *testing.T) {
 	}
 	for _, s := range steps {
 		r := c.follow(t, s.method, s.uri, s.body)
-		path := filepath.Join("testdata", "pages", s.name+".html")
-		if *update {
-			os.MkdirAll(filepath.Dir(path), 0o755)
-			if err := os.WriteFile(path, r.Body(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (write the golden pages with -update)", err)
-		}
-		if got := string(r.Body()); got != string(want) {
-			gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-			for i := range min(len(gl), len(wl)) {
-				if gl[i] != wl[i] {
-					t.Fatalf("%s differs from %s at line %d:\n got %q\nwant %q", s.name, path, i+1, gl[i], wl[i])
-				}
-			}
-			t.Fatalf("%s: %d lines, golden %d", s.name, len(gl), len(wl))
-		}
+		golden.Check(t, filepath.Join("pages", s.name+".html"), r.Body())
 	}
 }
