@@ -192,6 +192,7 @@ evaluate() {
 		run histo "${logs[@]}" >"$RUN/histo.jsonl" 2>"$RUN/histo.stderr"
 		HISTO_RC=$?
 		set -e
+		group_stats "${logs[@]}"
 		case $HISTO_RC in
 		0 | 1) ;;
 		5) problems+=("histo: the merged run is incomplete: $(grep -v '^histo: warning' "$RUN/histo.stderr" | tail -1)"); COMPLETE=false ;;

@@ -150,3 +150,18 @@ manifest_extend() {
 # words STRING: split STRING into words as a shell would (quotes group, no
 # expansion of $, `, * or ~), one NUL-terminated word each, for mapfile -d ''.
 words() { printf '%s' "$1" | xargs -r printf '%s\0'; }
+
+# group_stats [HISTO-FLAGS…] LOG…: histo --by name and --by status into the
+# run directory (by-name.jsonl, by-status.jsonl), for the report's tables of
+# statistics per request name and per status code. A run histo finds
+# incomplete (exit 5) still gets its tables; any other failure is said once.
+group_stats() {
+	local by rc
+	for by in name status; do
+		set +e
+		run histo -q --interval 0 --allow-incomplete --by "$by" "$@" >"$RUN/by-$by.jsonl" 2>>"$RUN/by.stderr"
+		rc=$?
+		set -e
+		[ $rc -le 1 ] || say "histo --by $by failed (exit $rc, see $RUN/by.stderr): the report has no table per $by"
+	done
+}

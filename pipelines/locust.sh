@@ -52,6 +52,7 @@ set +e
 run histo --time-scale "$SCALE" --require study "$RUN/locust_log.log" >"$RUN/histo.jsonl" 2>"$RUN/histo.stderr"
 set -e
 grep -q '"type":"summary","start":"0001' "$RUN/histo.jsonl" && die "Locust wrote no response (see $RUN/locust.stderr)"
+group_stats --time-scale "$SCALE" "$RUN/locust_log.log"
 run plotrt --title "Tests under Fault with Locust as the load tester (model time)" --events "$RUN/events.jsonl" \
 	--fault-band 28s-36s -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 cleanup

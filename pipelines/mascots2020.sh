@@ -48,6 +48,7 @@ set -e
 run plotrt --title "Tests under Fault (MASCOTS 2020), model time (time scale $SCALE)" --events "$RUN/events.jsonl" \
 	--fault-band 28s-36s --minus-min -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 run plotrt --kind dist -o "$RUN/distribution.png" "$RUN/histo.jsonl" 2>/dev/null
+group_stats --time-scale "$SCALE" "$RUN/locust_log.log"
 finish_run "$SEED"
 plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
 

@@ -50,6 +50,7 @@ if [ "$KIND" = All_requests_per_time_unit ]; then # the alarms alone: what EN 50
 fi
 set -e
 CLOCK=$(grep -m1 '"type":"stage"' "$RUN/plan.jsonl" | sed -n 's/.*"label":"\([0-9:]*\)".*/\1/p') # the trace's first second
+group_stats --time-scale "$SCALE" "$RUN/locust_log.log"
 run plotrt --title "Production load of $DAY against the ARS model (rast-2022), model time" --limits none \
 	${CLOCK:+--model-clock "$CLOCK"} -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 finish_run "$SEED"

@@ -47,6 +47,7 @@ cleanup
 set +e
 run histo --exceed 100ms,1s "$RUN/locust_log.log" >"$RUN/histo.jsonl" 2>"$RUN/histo.stderr"
 set -e
+group_stats --exceed 100ms,1s "$RUN/locust_log.log"
 run plotrt --title "TeaStore $F profile against teasim" --limits none -o "$RUN/response-times.png" "$RUN/histo.jsonl" 2>/dev/null
 finish_run "$SEED"
 plotrt -o "$RUN/report.html" "$RUN" 2>"$RUN/report.stderr" || die "plotrt could not write the report (see $RUN/report.stderr)"
