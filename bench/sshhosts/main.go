@@ -32,8 +32,11 @@ func main() {
 	f, err := c.SSHLoginFile()
 	if err == nil {
 		var b []byte
+		// whole or not at all: whoever waits for the file reads every host
 		if b, err = os.ReadFile(f); err == nil {
-			err = os.WriteFile(*out, b, 0o644)
+			if err = os.WriteFile(*out+".tmp", b, 0o644); err == nil {
+				err = os.Rename(*out+".tmp", *out)
+			}
 		}
 	}
 	if err != nil {

@@ -24,7 +24,7 @@ type flags struct {
 	Version       kong.VersionFlag `help:"Print the version and exit."`
 	Config        kong.ConfigFlag  `help:"JSON file of flag values (keys as flag names, e.g. {\"model\":\"lr\"}); flags on the command line win."`
 	Listen        string           `default:"127.0.0.1:1337" help:"Address to listen on."`
-	Preset        string           `default:"staging" enum:"staging,production" help:"Parameter preset (domain.md §4): staging (2 s min, 10 s max processing) or production (6 s, 2799 s)."`
+	Preset        string           `default:"staging" enum:"staging,production" help:"Parameter preset, the ARS's two parameter sets: staging (2 s min, 10 s max processing) or production (6 s, 2799 s)."`
 	Model         string           `default:"minimal" enum:"minimal,random,lr,none" help:"Processing-time model: minimal (paper: FIFO, fixed time), random, lr (regression), none (answer at once)."`
 	Processing    time.Duration    `help:"Min processing time (minimal: every request's time; random: upper bound). Default: the preset's."`
 	MaxProcessing time.Duration    `help:"Max processing time (lr: cap on one request). Default: the preset's."`
