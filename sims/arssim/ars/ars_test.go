@@ -85,7 +85,7 @@ func TestFaultAnswers500ThenRecovers(t *testing.T) {
 		t.Fatalf("healthy: %d", code)
 	}
 	t0 := time.Now()
-	if !s.Faults().Trigger() || s.Faults().Trigger() {
+	if !s.faults.Trigger() || s.faults.Trigger() {
 		t.Fatal("first trigger must fault, a second while faulted must be ignored")
 	}
 	code, d := post(t, url+"/fake_call")
@@ -95,7 +95,7 @@ func TestFaultAnswers500ThenRecovers(t *testing.T) {
 	if c, _ := get(url + "/status"); c != 200 {
 		t.Fatalf("GET while faulted: %d, want 200", c)
 	}
-	for s.Faults().Faulted() {
+	for s.faults.Faulted() {
 		time.Sleep(2 * time.Millisecond)
 	}
 	out := time.Since(t0)

@@ -188,7 +188,7 @@ func TestWriteErrorsReportedAndCounted(t *testing.T) {
 	var stderr bytes.Buffer
 	s, addr := serve(t, Config{Model: "none", Log: full, Events: full, LogName: "ars.log", EventsName: "ev.jsonl", Stderr: &stderr,
 		FaultParams: FaultParams{Scale: 0.0001}})
-	s.Faults().Trigger() // an event
+	s.faults.Trigger() // an event
 	for i := 0; i < 3; i++ {
 		if code, _ := post(t, "http://"+addr+"/fake_call"); code != 200 {
 			t.Fatalf("answer %d with a full disk", code)

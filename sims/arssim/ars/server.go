@@ -110,9 +110,6 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Faults exposes the fault state machine (tests and the control endpoint).
-func (s *Server) Faults() *Faults { return s.faults }
-
 // Start runs the fault schedule and the log flusher until Close.
 func (s *Server) Start() {
 	s.start = time.Now()
