@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +27,8 @@ type FireDriver struct {
 	think    map[string]time.Duration // mean think of each group's scenario, for the offered rate
 	startAt  time.Time                // with workers: the common plan start (zero: each fire's own)
 	lastAt   float64                  // the last at_ms sent
+	slack    time.Duration            // how far apart the fires' interval ends may be and still be the same tick
+	stop     time.Duration            // how long Close waits for a fire before it kills it
 }
 
 // fireProc is one fire process (local or on a worker).
@@ -38,6 +39,9 @@ type fireProc struct {
 	enc  *plan.Encoder
 	done chan struct{} // closed when its feedback has ended
 	err  error         // why its feedback ended early (set before done closes)
+	// remote: a worker's fire found by the path given (--fire), whose
+	// exit 127 means it is not there
+	remote bool
 
 	waitOnce sync.Once
 	waitErr  error
@@ -67,18 +71,22 @@ type Load struct {
 
 // FireConfig says how to start fire.
 type FireConfig struct {
-	Path     string // fire binary (on each worker: as given, or "fire" on its PATH)
-	Target   string // --target
-	Interval time.Duration
-	Args     []string // more fire flags
+	Path        string // fire binary (here, and on each worker as given: "fire" is the one on its PATH)
+	Target      string // --target
+	Interval    time.Duration
+	StopTimeout time.Duration // fire's --stop-timeout
+	Args        []string      // more fire flags
 	// Load returns the scenarios and stages of a level (plan-cmd or the default).
 	Load   func(users int) (Load, error)
 	Stderr io.Writer
 	// Workers, if any, each run fire --segment i/N over their command.
 	Workers []Worker
-	Run     string        // the run's name (fire --run), with Workers
-	Lead    time.Duration // with Workers: the common plan start is this far after starting them
-	Seed    int64         // the plan header's seed: every random draw of fire's
+	// Ship, with Workers: this machine's fire, copied to every worker
+	// but ":" for the run and removed after it (Path is then unused).
+	Ship string
+	Run  string        // the run's name (fire --run), with Workers
+	Lead time.Duration // with Workers: the common plan start is this far after starting them
+	Seed int64         // the plan header's seed: every random draw of fire's
 }
 
 // stageLead is how far ahead of its instant a worker's stage is sent, so
@@ -87,7 +95,8 @@ const stageLead = 500 * time.Millisecond
 
 // StartFire starts fire, or one fire per worker, with the feedback on pipes.
 func StartFire(cfg FireConfig) (*FireDriver, error) {
-	d := &FireDriver{feedback: make(chan feedback, 1024), stderr: cfg.Stderr, load: cfg.Load, think: map[string]time.Duration{}}
+	d := &FireDriver{feedback: make(chan feedback, 1024), stderr: cfg.Stderr, load: cfg.Load, think: map[string]time.Duration{},
+		slack: cfg.Interval / 2, stop: cfg.StopTimeout + closeGrace}
 	var err error
 	if len(cfg.Workers) == 0 {
 		err = d.startLocal(cfg)
@@ -115,9 +124,7 @@ func (d *FireDriver) startLocal(cfg FireConfig) error {
 	if err != nil {
 		return err
 	}
-	args := append([]string{"--target", cfg.Target, "--feedback", "/dev/fd/3", "-o", os.DevNull,
-		"--interval", cfg.Interval.String(), "--progress", "0"}, cfg.Args...)
-	cmd := exec.Command(cfg.Path, args...)
+	cmd := exec.Command(cfg.Path, fireArgs(cfg, "--feedback", "/dev/fd/3")...)
 	cmd.ExtraFiles = []*os.File{pw}
 	err = d.start("fire", cmd, pr, cfg.Stderr)
 	pw.Close()
@@ -128,29 +135,12 @@ func (d *FireDriver) startLocal(cfg FireConfig) error {
 	return nil
 }
 
-// startWorkers starts fire --segment i/N on every worker, each with the
-// same plan clock start (--start-at) and its feedback on its stdout.
-func (d *FireDriver) startWorkers(cfg FireConfig) error {
-	n := len(cfg.Workers)
-	d.startAt = time.Now().Add(cfg.Lead).UTC().Truncate(time.Millisecond)
-	for i, w := range cfg.Workers {
-		args := append([]string{cfg.Path, "--target", cfg.Target, "--segment", record.SegmentID(i+1, n), "--run", cfg.Run,
-			"--start-at", d.startAt.Format(time.RFC3339Nano), "--feedback", "-", "-o", os.DevNull,
-			"--interval", cfg.Interval.String(), "--progress", "0"}, cfg.Args...)
-		for j := range args {
-			args[j] = shellQuote(args[j])
-		}
-		name := fmt.Sprintf("worker %d of %d (%s)", i+1, n, w.Line)
-		cmd := w.Command(context.Background(), strings.Join(args, " "))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			return err
-		}
-		if err := d.start(name, cmd, out, &prefixWriter{w: cfg.Stderr, prefix: "rampctl: " + name + ": "}); err != nil {
-			return fmt.Errorf("starting %s: %v", name, err)
-		}
-	}
-	return nil
+// fireArgs are fire's flags: the target, where the feedback goes, no
+// samples and no progress, then more.
+func fireArgs(cfg FireConfig, more ...string) []string {
+	args := []string{"--target", cfg.Target, "-o", os.DevNull, "--interval", cfg.Interval.String(), "--progress", "0",
+		"--stop-timeout", cfg.StopTimeout.String()}
+	return append(append(args, more...), cfg.Args...)
 }
 
 // start starts cmd and reads its feedback from fb.
@@ -255,9 +245,11 @@ func (d *FireDriver) exited(w int) error {
 	if err == nil {
 		if err = p.wait(); err == nil {
 			err = fmt.Errorf("its feedback ended")
+		} else {
+			err = exitWhy(err, p.remote)
 		}
 	}
-	if len(d.procs) == 1 {
+	if d.startAt.IsZero() { // one fire here
 		return fmt.Errorf("fire exited: %v", err)
 	}
 	return fmt.Errorf("%s exited: %v: the level is invalid (its load was incomplete) and not recorded", p.name, err)
@@ -275,7 +267,13 @@ func (d *FireDriver) dead() error {
 	return nil
 }
 
-// Close ends the plan and waits for every fire (bounded by fire's --stop-timeout).
+// closeGrace is how long Close waits for a fire beyond its --stop-timeout
+// (a worker's ssh, its shipped fire removed) before it kills it.
+const closeGrace = 10 * time.Second
+
+// Close ends the plan and waits for every fire, each at most its
+// --stop-timeout and closeGrace: one that does not end by then (a worker
+// whose connection hangs) is killed.
 func (d *FireDriver) Close() error {
 	drained := make(chan struct{})
 	go func() { // the readers' last words
@@ -288,52 +286,42 @@ func (d *FireDriver) Close() error {
 		p.enc.Flush()
 		p.in.Close()
 	}
-	var first error
-	for _, p := range d.procs {
-		if err := p.wait(); err != nil && first == nil {
-			first = fmt.Errorf("%s: %v", p.name, err)
-		}
-		if pw, ok := p.cmd.Stderr.(*prefixWriter); ok {
-			pw.flush()
-		}
+	errs := make([]error, len(d.procs))
+	var wg sync.WaitGroup
+	for i, p := range d.procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.waitAtMost(d.stop)
+			if pw, ok := p.cmd.Stderr.(*prefixWriter); ok {
+				pw.flush()
+			}
+		}()
 	}
+	wg.Wait()
 	d.readers.Wait()
 	close(d.feedback)
 	<-drained
-	return first
-}
-
-// prefixWriter writes each line of a worker's stderr with a prefix naming it.
-type prefixWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	part   []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.part = append(p.part, b...)
-	for {
-		i := strings.IndexByte(string(p.part), '\n')
-		if i < 0 {
-			break
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("%s: %v", d.procs[i].name, err)
 		}
-		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.part[:i]); err != nil {
-			return 0, err
-		}
-		p.part = p.part[i+1:]
 	}
-	return len(b), nil
+	return nil
 }
 
-// flush writes a last line that had no newline.
-func (p *prefixWriter) flush() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.part) > 0 {
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.part)
-		p.part = nil
+// waitAtMost waits for the process, and kills it after limit.
+func (p *fireProc) waitAtMost(limit time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- p.wait() }()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		p.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("still running %v after the plan's end: killed", limit)
 	}
 }

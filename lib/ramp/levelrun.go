@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,13 +42,18 @@ type levelRun struct {
 	start                 time.Time // when the stages start
 	measureFrom, deadline time.Time // the measured part
 	settled               bool
-	running               []int  // each fire's users in its last interval of this level (-1: none yet)
-	first                 bool   // no fire has sent two intervals of this level yet
-	done                  []bool // each fire has sent an interval reaching the deadline
-	measured              []bool // each fire has sent a measured interval
+	running               []int // each fire's users in its last interval of this level
+	firstUsers            []int // and in its first (-1: none yet)
+	first                 bool  // the round of every fire's first interval is still to be judged
 	pending               []pendingIv
-	acc                   *hist.Acc
-	early, passEarly      bool // ended early: clearly failing, clearly passing
+	// Each fire's measured intervals wait in its queue until every fire
+	// has reported as far (see flush).
+	queue            [][]record.Stats
+	reach            []time.Time // the end of each fire's last interval of this level
+	last             []bool      // each fire has sent an interval reaching the deadline
+	measured         []bool      // each fire has a measured interval in acc
+	acc              *hist.Acc
+	early, passEarly bool // ended early: clearly failing, clearly passing
 }
 
 // begin sends a level's scenarios and stages to every fire.
@@ -56,35 +62,43 @@ func (d *FireDriver) begin(l *Level, users int, quick bool) (*levelRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := len(d.procs)
-	lr := &levelRun{d: d, l: l, users: users, quick: quick, load: load, label: "users=" + strconv.Itoa(users), closed: true,
-		running: make([]int, n), done: make([]bool, n), measured: make([]bool, n), first: true}
-	for i := range lr.running {
-		lr.running[i] = -1
-	}
 	for _, sc := range load.Scenarios {
 		d.think[sc.Group] = time.Duration((sc.ThinkMS + max(sc.ThinkMaxMS, sc.ThinkMS)) / 2 * float64(time.Millisecond))
 	}
+	label := "users=" + strconv.Itoa(users)
 	for _, st := range load.Stages {
-		st.Label = lr.label
+		st.Label = label
+	}
+	start := d.schedule(load.Stages)
+	if err := d.send(append(load.Scenarios, load.Stages...)...); err != nil {
+		return nil, err
+	}
+	return d.newLevelRun(l, users, quick, load, start), nil
+}
+
+// newLevelRun is the measurement of a level whose stages start at start.
+func (d *FireDriver) newLevelRun(l *Level, users int, quick bool, load Load, start time.Time) *levelRun {
+	n := len(d.procs)
+	lr := &levelRun{d: d, l: l, users: users, quick: quick, load: load, label: "users=" + strconv.Itoa(users), closed: true,
+		running: make([]int, n), firstUsers: make([]int, n), queue: make([][]record.Stats, n), reach: make([]time.Time, n), last: make([]bool, n),
+		measured: make([]bool, n), first: true, start: start, acc: hist.NewAcc()}
+	for i := range lr.firstUsers {
+		lr.firstUsers[i] = -1
+	}
+	for _, st := range load.Stages {
 		if st.Users != nil {
 			lr.target += *st.Users
 		} else {
 			lr.closed = false
 		}
 	}
-	lr.start = d.schedule(load.Stages)
-	if err := d.send(append(load.Scenarios, load.Stages...)...); err != nil {
-		return nil, err
-	}
-	lr.acc = hist.NewAcc()
 	lr.acc.SetScale(l.TimeScale)
-	lr.measureFrom, lr.deadline = lr.start.Add(l.Warmup), lr.start.Add(l.Duration)
+	lr.measureFrom, lr.deadline = start.Add(l.Warmup), start.Add(l.Duration)
 	// After a lower level, the warm-up starts only once the users above
 	// this level have finished their last send: their requests, queued
 	// in the server, would otherwise be measured as this level's.
 	lr.settled = !lr.closed
-	return lr, nil
+	return lr
 }
 
 // collect reads the fires' intervals until the level is measured or ends
@@ -114,10 +128,10 @@ func (lr *levelRun) collect(ctx context.Context) error {
 
 // silent names the fires that have not reached the level's end.
 func (lr *levelRun) silent() string {
-	if len(lr.d.procs) == 1 {
+	if lr.d.startAt.IsZero() { // one fire here
 		return "fire"
 	}
-	for w, ok := range lr.done {
+	for w, ok := range lr.last {
 		if !ok {
 			return lr.d.procs[w].name
 		}
@@ -156,36 +170,68 @@ type pendingIv struct {
 	iv record.Stats
 }
 
-// measure takes an interval of a settled level: the measured part's if it
-// lies after the warm-up. It reports whether the level is done.
+// measure takes an interval of a settled level: one of the measured part
+// if it lies after the warm-up. A fire's intervals after the one that
+// reaches the deadline are not the level's. It reports whether the level
+// is done.
 func (lr *levelRun) measure(w int, iv *record.Stats) bool {
+	if lr.last[w] {
+		return false
+	}
+	lr.reach[w] = iv.End
+	lr.last[w] = !iv.End.Before(lr.deadline)
 	if iv.End.Before(lr.measureFrom.Add(time.Millisecond)) || iv.Start.Before(lr.measureFrom.Add(-time.Millisecond)) {
 		lr.progress(nil) // warming up
-		return lr.reached(w, iv)
+	} else {
+		lr.queue[w] = append(lr.queue[w], *iv)
 	}
-	lr.acc.AddStats(iv)
-	lr.measured[w] = true
+	return lr.flush()
+}
+
+// flush moves into the level's histogram every queued interval that ends
+// by the horizon, the end of the interval every fire has reached (give or
+// take half an interval: the fires of the workers tick on one plan clock,
+// a few milliseconds apart), then judges what it holds. So the
+// statistics, and every early verdict on them, cover the same stretch of
+// time in every fire, never one fire's share ahead of another's. Once
+// every fire has reached the deadline, what lies beyond the earliest of
+// them is left out. It reports whether the level is done.
+func (lr *levelRun) flush() bool {
+	var h time.Time
+	for _, r := range lr.reach {
+		if r.IsZero() {
+			return false // a fire has not reported this level's measured part yet
+		}
+		if h.IsZero() || r.Before(h) {
+			h = r
+		}
+	}
+	cut, added := h.Add(lr.d.slack), false
+	for w, q := range lr.queue {
+		n := 0
+		for n < len(q) && !q[n].End.After(cut) {
+			lr.acc.AddStats(&q[n])
+			n++
+		}
+		lr.queue[w] = q[n:]
+		lr.measured[w] = lr.measured[w] || n > 0
+		added = added || n > 0
+	}
+	done := all(lr.last)
+	if !added || !all(lr.measured) { // an early verdict needs every fire's share of the load
+		return done
+	}
 	so := lr.acc.Stats(record.TypeInterval, false)
 	lr.progress(&so)
 	switch {
-	case !all(lr.measured): // an early verdict needs every fire's share of the load
 	case lr.l.clearlyFailing(&so):
 		lr.early = true
 		return true
-	case lr.quick && lr.l.clearlyPassing(&so, iv.End.Sub(lr.measureFrom)):
+	case lr.quick && lr.l.clearlyPassing(&so, so.End.Sub(lr.measureFrom)):
 		lr.passEarly = true
 		return true
 	}
-	return lr.reached(w, iv)
-}
-
-// reached notes that fire w's interval reaches the deadline; the level is
-// done when every fire's has.
-func (lr *levelRun) reached(w int, iv *record.Stats) bool {
-	if !iv.End.Before(lr.deadline) {
-		lr.done[w] = true
-	}
-	return all(lr.done)
+	return done
 }
 
 func all(bs []bool) bool {
@@ -208,23 +254,20 @@ func (lr *levelRun) progress(soFar *record.Stats) {
 // settle watches the users of a closed-model level come down to its
 // target after a higher level (the sum over every fire's last interval);
 // once they have, the warm-up starts (at the level's start if they were
-// never above it). The wait is bounded by one level's duration. It reports
-// whether the level has settled.
+// never above it: the first interval of every fire says so, whichever
+// order they come in). The wait is bounded by one level's duration. It
+// reports whether the level has settled.
 func (lr *levelRun) settle(w int, iv *record.Stats) bool {
-	if lr.running[w] >= 0 {
-		lr.first = false // a second interval of this fire: not the first round
+	if lr.firstUsers[w] < 0 {
+		lr.firstUsers[w] = iv.Users
 	}
 	lr.running[w] = iv.Users
-	total := 0
-	for _, u := range lr.running {
-		if u < 0 {
-			return false // a fire has not reported this level yet
-		}
-		total += u
+	if slices.Contains(lr.firstUsers, -1) {
+		return false // a fire has not reported this level yet
 	}
-	at := iv.End
+	at, total := iv.End, sum(lr.running)
 	switch {
-	case total <= lr.target && lr.first:
+	case lr.first && sum(lr.firstUsers) <= lr.target:
 		lr.settled, at = true, lr.start
 	case total <= lr.target:
 		lr.settled = true
@@ -237,6 +280,14 @@ func (lr *levelRun) settle(w int, iv *record.Stats) bool {
 		lr.measureFrom, lr.deadline = at.Add(lr.l.Warmup), at.Add(lr.l.Duration)
 	}
 	return lr.settled
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }
 
 // step judges the measured part: one histogram over every fire's.

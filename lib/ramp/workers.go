@@ -2,11 +2,14 @@ package ramp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/perflab/perflab/lib/record"
 )
@@ -70,4 +73,99 @@ func ReadWorkers(r io.Reader, name string) ([]Worker, error) {
 		return nil, fmt.Errorf("%s: %d workers, at most 1000", name, len(ws))
 	}
 	return ws, nil
+}
+
+// startWorkers starts fire --segment i/N on every worker (shipped there
+// first with cfg.Ship), each with the same plan clock start (--start-at)
+// and its feedback on its stdout.
+func (d *FireDriver) startWorkers(cfg FireConfig) error {
+	n := len(cfg.Workers)
+	var shipped []string
+	if cfg.Ship != "" {
+		var err error
+		if shipped, err = shipAll(cfg.Workers, cfg.Ship, cfg.Run); err != nil {
+			return err
+		}
+	}
+	d.startAt = time.Now().Add(cfg.Lead).UTC().Truncate(time.Millisecond)
+	for i, w := range cfg.Workers {
+		args := fireArgs(cfg, "--segment", record.SegmentID(i+1, n), "--run", cfg.Run,
+			"--start-at", d.startAt.Format(time.RFC3339Nano), "--feedback", "-")
+		for j := range args {
+			args[j] = shellQuote(args[j])
+		}
+		var remote string
+		switch {
+		case shipped == nil:
+			remote = shellQuote(cfg.Path) + " " + strings.Join(args, " ")
+		case w.Local():
+			remote = shellQuote(cfg.Ship) + " " + strings.Join(args, " ")
+		default:
+			remote = runShipped(shipped[i], strings.Join(args, " "))
+		}
+		name := fmt.Sprintf("worker %d of %d (%s)", i+1, n, w.Line)
+		cmd := w.Command(context.Background(), remote)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := d.start(name, cmd, out, &prefixWriter{w: cfg.Stderr, prefix: "rampctl: " + name + ": "}); err != nil {
+			return fmt.Errorf("starting %s: %v", name, err)
+		}
+		d.procs[i].remote = shipped == nil
+	}
+	return nil
+}
+
+// exitWhy says what a worker's exit status means: a remote command's
+// status comes back through ssh, so a signal shows as the shell's 128+N.
+func exitWhy(err error, remote bool) error {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() < 0 {
+		return err
+	}
+	switch c := ee.ExitCode(); {
+	case c == 127 && remote:
+		return fmt.Errorf("%v: fire is not there (give --fire its path on the workers, or leave --fire out to ship this machine's fire)", err)
+	case c == 255:
+		return fmt.Errorf("%v (ssh's: the connection failed or was lost)", err)
+	case c > 128 && c < 128+65:
+		return fmt.Errorf("%v (killed by signal %d?)", err, c-128)
+	}
+	return err
+}
+
+// prefixWriter writes each line of a worker's stderr with a prefix naming it.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	part   []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.part = append(p.part, b...)
+	for {
+		i := strings.IndexByte(string(p.part), '\n')
+		if i < 0 {
+			break
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.part[:i]); err != nil {
+			return 0, err
+		}
+		p.part = p.part[i+1:]
+	}
+	return len(b), nil
+}
+
+// flush writes a last line that had no newline.
+func (p *prefixWriter) flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.part) > 0 {
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.part)
+		p.part = nil
+	}
 }

@@ -15,8 +15,8 @@ import (
 type flags struct {
 	Version   kong.VersionFlag `help:"Print the version and exit."`
 	Target    string           `short:"t" default:":1337" help:"Target (arssim's default address)."`
-	Fire      string           `help:"fire binary (default: beside rampctl, else on PATH; with --workers: fire on each worker's PATH)."`
-	Workers   string           `help:"Run fire on many machines: a file in GNU parallel's --sshloginfile format (a host, a command such as '1/ssh -p 2222 -i key 10.0.0.5', or ':' for this machine, a line); each runs fire --segment i/N over it, every level split exactly between them."`
+	Fire      string           `help:"fire binary (default: beside rampctl, else on PATH). With --workers: the path of fire on each worker ('fire': on its PATH); without it, this machine's fire is shipped to the workers for the run."`
+	Workers   string           `help:"Run fire on many machines: a file in GNU parallel's --sshloginfile format (a host, a command such as '1/ssh -p 2222 -i key 10.0.0.5', or ':' for this machine, a line); each runs fire --segment i/N over it, every level split exactly between them. Every worker must reach --target."`
 	StartLead time.Duration    `default:"3s" help:"With --workers: the workers' common plan start (fire --start-at) is this long after they are started."`
 	PlanCmd   string           `help:"A plan command for a level, with {users}, e.g. 'plan constant --users {users} --duration 1h --think 1s'. Default: the study's alarm devices."`
 	Think     time.Duration    `default:"1s" help:"Default workload: the alarm devices' think time."`

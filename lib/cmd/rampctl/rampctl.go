@@ -4,11 +4,12 @@
 package rampctl
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,7 +193,7 @@ func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err er
 		return (&ramp.ExecDriver{Template: s.f.Exec, LogFile: s.f.ExecLog, Dir: dir, Stderr: s.stderr}).Measure(level), func() {}, nil
 	}
 	cfg := ramp.FireConfig{Seed: s.f.Seed, Target: s.f.Target, Interval: s.f.Interval, Load: loadFunc(s.f), Stderr: s.stderr,
-		Args: []string{"--stop-timeout", "5s"}}
+		StopTimeout: 5 * time.Second}
 	if err := s.fireWhere(&cfg); err != nil {
 		return nil, nil, err
 	}
@@ -204,8 +205,9 @@ func (s *session) driver(level *ramp.Level) (m ramp.Measure, stop func(), err er
 }
 
 // fireWhere says where fire runs: here (found beside rampctl or on PATH),
-// or on every worker of --workers (--fire, else fire on its PATH), each a
-// segment of every level, all with the same plan clock.
+// or on every worker of --workers, each a segment of every level, all with
+// the same plan clock: this machine's fire shipped there for the run, or
+// with --fire the one at that path on the workers.
 func (s *session) fireWhere(cfg *ramp.FireConfig) error {
 	if s.f.Workers == "" {
 		p, err := findFire(s.f.Fire)
@@ -220,11 +222,45 @@ func (s *session) fireWhere(cfg *ramp.FireConfig) error {
 	if cfg.Workers, err = ramp.ReadWorkers(in, s.f.Workers); err != nil {
 		return cli.Usage(err)
 	}
-	cfg.Path, cfg.Lead = cmp.Or(s.f.Fire, "fire"), s.f.StartLead
+	cfg.Lead = s.f.StartLead
 	cfg.Run = "rampctl-" + s.t0.UTC().Format("20060102T150405.000Z")
+	what := s.f.Fire + " (--fire, on each worker)"
+	if cfg.Path = s.f.Fire; s.f.Fire == "" {
+		if cfg.Ship, err = findFire(""); err != nil {
+			return cli.Usagef("%v (it is shipped to the workers; or give --fire the path of fire on the workers)", err)
+		}
+		what = "fire (" + cfg.Ship + ", shipped)"
+	}
 	fmt.Fprintf(s.stderr, "rampctl: %s on %s, run %s, every level split between them (fire --segment i/%d)\n",
-		cfg.Path, plural(len(cfg.Workers), "worker"), cfg.Run, len(cfg.Workers))
+		what, plural(len(cfg.Workers), "worker"), cfg.Run, len(cfg.Workers))
+	if remote(cfg.Workers) && loopback(s.f.Target) {
+		fmt.Fprintf(s.stderr, "rampctl: warning: --target %s is on each worker's own loopback: give an address the workers reach, unless each runs the system under test\n", s.f.Target)
+	}
 	return nil
+}
+
+// remote says whether a worker is another machine (or may be: a command).
+func remote(ws []ramp.Worker) bool {
+	for _, w := range ws {
+		if !w.Local() && !strings.HasPrefix(w.Line, "sh -c") {
+			return true
+		}
+	}
+	return false
+}
+
+// loopback says whether a --target names this machine's loopback (":1337"
+// included), which on a worker is the worker itself.
+func loopback(target string) bool {
+	if u, err := url.Parse(target); err == nil && u.Host != "" {
+		target = u.Host // an http(s) URL
+	}
+	host, _, err := net.SplitHostPort(target)
+	if err != nil {
+		return false // fire says what is wrong with it
+	}
+	ip := net.ParseIP(host)
+	return host == "" || host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // execDir is where each level's log of an --exec run goes: --exec-dir, or
