@@ -21,6 +21,7 @@ type progress struct {
 	length    time.Duration // --step-duration
 	warmup    time.Duration
 	req       string
+	noAnswer  string    // said of a level without one answer or error: where to look
 	t0        time.Time // the search's start
 	level     int
 	left      ramp.LevelsLeft
@@ -76,6 +77,9 @@ func (p *progress) stepLine(st record.Step) {
 	}
 	if st.EarlyPass {
 		how += ", ended early: clearly passing"
+	}
+	if st.Count+st.Errors == 0 && !st.Resumed {
+		how += ", not one answer: " + p.noAnswer
 	}
 	resumed := ""
 	if st.Resumed {

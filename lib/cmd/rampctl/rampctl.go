@@ -47,7 +47,8 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	s := &session{f: f, req: req, stderr: &lockedWriter{w: stderr}, t0: time.Now()}
-	s.p = &progress{w: s.stderr, tty: isTerminal(stderr), every: f.Progress, length: f.StepDur, warmup: *f.Warmup, req: req.String(), t0: s.t0}
+	s.p = &progress{w: s.stderr, tty: isTerminal(stderr), every: f.Progress, length: f.StepDur, warmup: *f.Warmup, req: req.String(), t0: s.t0,
+		noAnswer: noAnswer(f)}
 	done, err := s.readResume()
 	if err != nil {
 		return err
@@ -66,6 +67,17 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) (err error) {
 	}
 	res, err := s.search(ctx, measure)
 	return s.finish(ctx, res, err)
+}
+
+// noAnswer says where to look when a level got not one answer.
+func noAnswer(f *flags) string {
+	switch {
+	case f.Exec != "":
+		return "does the tester write its log?"
+	case f.Workers != "":
+		return "is --target " + f.Target + " up, and reached from every worker?"
+	}
+	return "is --target " + f.Target + " up?"
 }
 
 // session is one rampctl run: its flags, outputs and progress.
