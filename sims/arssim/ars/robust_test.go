@@ -189,6 +189,13 @@ func TestWriteErrorsReportedAndCounted(t *testing.T) {
 	s, addr := serve(t, Config{Model: "none", Log: full, Events: full, LogName: "ars.log", EventsName: "ev.jsonl", Stderr: &stderr,
 		FaultParams: FaultParams{Scale: 0.0001}})
 	s.faults.Trigger() // an event
+	// the fault answers 500 until it is over: a few ms at this scale, longer
+	// on a loaded machine, so wait for its end rather than guess it
+	for deadline := time.Now().Add(10 * time.Second); s.faults.Faulted(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fault did not end in 10 s")
+		}
+	}
 	for i := 0; i < 3; i++ {
 		if code, _ := post(t, "http://"+addr+"/fake_call"); code != 200 {
 			t.Fatalf("answer %d with a full disk", code)
