@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perflab/perflab/lib/record"
+	"github.com/perflab/perflab/lib/rtlog"
 )
 
 var bin string
@@ -161,8 +161,10 @@ func TestFaultShowsAsOneLongResponse(t *testing.T) {
 			t.Errorf("response time %d ms: shorter than the 20 ms processing", ms)
 		}
 	}
-	if faults := faultsDuring(t, filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "fb.jsonl")); long != faults || long == 0 {
-		t.Fatalf("%d outage-long responses, want one per fault during the run (%d):\n%s", long, faults, b)
+	sure, possible := faultsDuring(t, filepath.Join(dir, "events.jsonl"), string(b))
+	if long < sure || long > possible || sure == 0 {
+		t.Fatalf("%d outage-long responses, want one per fault within the run's sends: at least %d (wholly within), at most %d (touching it):\n%s",
+			long, sure, possible, b)
 	}
 	ev, _ := os.ReadFile(filepath.Join(dir, "events.jsonl"))
 	if !strings.Contains(string(ev), `"event":"fault"`) || !strings.Contains(string(ev), `"event":"recovered"`) {
@@ -267,22 +269,28 @@ func TestLogLinesWhole(t *testing.T) {
 	}
 }
 
-// faultsDuring counts arssim's outages that overlap fire's run (the span
-// of the summary in fire's feedback file fb).
-func faultsDuring(t *testing.T, events, fb string) int {
+// faultsDuring counts the faults of an arssim events file against a
+// closed-model run's log: sure are those wholly within the user's sends
+// (from its first send to its last answer, 50 ms inside either end), each
+// of which one response spans; possible are those touching that span at
+// all (50 ms outside either end): a fault at an end may or may not meet a
+// send, and one that began before the first send makes a shorter response.
+// On a busy machine the run's start against arssim's fault clock varies,
+// so the test bounds the long responses between the two.
+func faultsDuring(t *testing.T, events, log string) (sure, possible int) {
 	t.Helper()
-	b, err := os.ReadFile(fb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var start, end time.Time
-	for _, l := range strings.Split(string(b), "\n") {
-		var s struct {
-			Type       string
-			Start, End time.Time
+	var first, last time.Time
+	var p rtlog.Parser
+	for _, l := range strings.Split(log, "\n") {
+		e, err := p.Parse([]byte(l))
+		if err != nil || e.Kind != rtlog.Response {
+			continue
 		}
-		if json.Unmarshal([]byte(l), &s) == nil && s.Type == record.TypeSummary {
-			start, end = s.Start, s.End
+		if sent := e.Time.Add(-time.Duration(e.MS) * time.Millisecond); first.IsZero() || sent.Before(first) {
+			first = sent
+		}
+		if e.Time.After(last) {
+			last = e.Time
 		}
 	}
 	ev, _ := os.ReadFile(events)
@@ -299,13 +307,20 @@ func faultsDuring(t *testing.T, events, fb string) int {
 			recovered[e.Fault] = e.TS
 		}
 	}
-	n := 0
+	const m = 50 * time.Millisecond
 	for f, at := range began {
-		if r, ok := recovered[f]; at.Before(end) && (!ok || r.After(start)) {
-			n++
+		r, ok := recovered[f]
+		if !ok {
+			r = last.Add(time.Hour) // not over when arssim stopped
+		}
+		if !at.Before(first.Add(m)) && !r.After(last.Add(-m)) {
+			sure++
+		}
+		if at.Before(last.Add(m)) && r.After(first.Add(-m)) {
+			possible++
 		}
 	}
-	return n
+	return sure, possible
 }
 
 // summaryOf reads the summary record of a feedback file.
