@@ -107,10 +107,10 @@ func StartFire(cfg FireConfig) (*FireDriver, error) {
 		d.Close()
 		return nil, err
 	}
-	for _, p := range d.procs {
+	for w, p := range d.procs {
 		p.enc.Encode(plan.Header("rampctl", cfg.Seed))
 		if err := p.enc.Flush(); err != nil {
-			err = d.exited(len(d.procs) - 1)
+			err = d.exited(w)
 			d.Close()
 			return nil, err
 		}

@@ -59,7 +59,14 @@ func run(ctx context.Context, f *flags, stdout, stderr io.Writer) (err error) {
 	defer func() { err = s.closeOutputs(err) }()
 	measure, stop, err := s.driver(s.level())
 	if err != nil {
-		return err
+		// a fire that exits at once (not there, refused its flags) can be
+		// seen here or at the first level, as the machine's timing has it:
+		// either way it says the same
+		var ee *cli.ExitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return s.stopped(err)
 	}
 	defer stop()
 	if done != nil {
