@@ -58,13 +58,13 @@ func shipAll(ws []Worker, local, run string) ([]string, error) {
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := firstErr(errs); err != nil {
 		for i, w := range ws {
 			if dirs[i] != "" && errs[i] == nil {
 				w.Command(context.Background(), inSh(removeShipped(dirs[i]))).Run()
 			}
 		}
-		return nil, firstErr(errs)
+		return nil, err
 	}
 	return dirs, nil
 }

@@ -1,6 +1,7 @@
 package ramp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -148,7 +149,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 	defer p.mu.Unlock()
 	p.part = append(p.part, b...)
 	for {
-		i := strings.IndexByte(string(p.part), '\n')
+		i := bytes.IndexByte(p.part, '\n')
 		if i < 0 {
 			break
 		}

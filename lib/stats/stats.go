@@ -204,8 +204,9 @@ func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, e
 	}
 	var sources []*source
 	var m merger
-	var empty []string
-	var noLines error
+	var empty []string  // inputs with no line at all
+	var noLines error   // the first input without a recognised line
+	unreadable := false // an input has lines, none recognised
 	for _, in := range inputs {
 		s := &source{rd: record.NewReader(ctx, in.R, in.Name, probs), only: only, note: note, groups: groups,
 			segs: r.segs, n: InputCounts{Name: in.Name}}
@@ -222,7 +223,7 @@ func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, e
 		if malformed = probs.Count() - malformed; opts.RequireLines && s.n.Recognised() == 0 {
 			what := "empty"
 			if n := s.n.Unrecognised + malformed; n > 0 {
-				what = fmt.Sprintf("%d lines, %d of them malformed", n, malformed)
+				what, unreadable = fmt.Sprintf("%d lines, %d of them malformed", n, malformed), true
 			} else {
 				empty = append(empty, in.Name)
 			}
@@ -233,7 +234,7 @@ func (r *runner) open(ctx context.Context, inputs []Input) ([]*source, merger, e
 	}
 	// An empty input beside segments is a segment that wrote nothing (one
 	// killed before its start mark): the run is incomplete, not unreadable.
-	if noLines != nil && !(r.segs.segmented() && len(empty) == countNoLines(sources)) {
+	if noLines != nil && (unreadable || !r.segs.segmented()) {
 		return sources, m, noLines
 	}
 	for _, name := range empty {
@@ -280,14 +281,3 @@ func isStop(err error) bool {
 }
 
 func writeJSON(w *bufio.Writer, v any) error { return jsonl.Write(w, v) }
-
-// countNoLines counts the inputs without one recognised line.
-func countNoLines(sources []*source) int {
-	n := 0
-	for _, s := range sources {
-		if s.n.Recognised() == 0 {
-			n++
-		}
-	}
-	return n
-}
